@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/strv.h"
+#include "util/time-util.h"
+
+/* What berth asks Docker to create: a plain description, built by pure code (plans) and turned
+ * into an Engine API body by drivers/docker. */
+typedef struct PortBinding {
+        int container_port;
+        int host_port;   /* 0: not published */
+        char *host_ip;   /* NULL: 127.0.0.1 */
+        char *protocol;  /* NULL: tcp */
+} PortBinding;
+
+typedef struct MountSpec {
+        char *type;   /* volume | tmpfs */
+        char *source; /* volume name */
+        char *target;
+        bool read_only;
+        int64_t tmpfs_size;
+} MountSpec;
+
+typedef struct ContainerConfig {
+        char *name;
+        char *image;
+        char *user;
+        char *hostname;
+        char *working_dir;
+        Strv entrypoint; /* NULL: image default */
+        Strv cmd;
+        Strv env;    /* "K=V" */
+        Strv labels; /* "k=v" */
+        char *network;     /* attach at create */
+        Strv aliases;      /* DNS aliases on that network */
+        PortBinding *ports;
+        size_t n_ports;
+        MountSpec *mounts;
+        size_t n_mounts;
+        int64_t nano_cpus; /* 0: unlimited */
+        int64_t memory;    /* bytes, 0: unlimited */
+        char *restart_policy; /* no | on-failure | always | unless-stopped */
+        int restart_max_retries;
+        bool init;
+        int stop_timeout; /* seconds, -1: Docker default */
+        /* Docker healthcheck; empty test: none (berth probes http/tcp itself). */
+        Strv health_test;
+        usec_t health_interval, health_timeout, health_start_period;
+        int health_retries;
+} ContainerConfig;
+
+void container_config_release(ContainerConfig *c);
+
+/* sha256 hex of everything in c that defines what runs (labels excluded), for
+ * LABEL_CONFIG_HASH: a container whose label differs from the spec's hash is outdated. */
+int container_config_hash(const ContainerConfig *c, char ret[65]);

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "util/error.h"
+#include "util/strv.h"
+#include "util/time-util.h"
+
+/* docker_service, typed. Built from a normalised spec (Document.spec) by service_spec_from_json;
+ * validation (model/validate-service.c) has already refused anything out of range. */
+typedef enum ServiceType { SERVICE_WEB, SERVICE_WORKER } ServiceType;
+
+typedef enum HealthType { HEALTH_NONE, HEALTH_HTTP, HEALTH_TCP, HEALTH_COMMAND } HealthType;
+
+typedef struct ServicePort {
+        int container_port;
+        int host_port; /* 0: not published */
+        char *bind;    /* host address, default 127.0.0.1 */
+        char *protocol; /* tcp | udp */
+} ServicePort;
+
+typedef struct ServiceHealthcheck {
+        HealthType type;
+        char *path; /* http */
+        int port;   /* http, tcp */
+        Strv command;
+        usec_t interval, timeout;
+        int healthy_threshold, unhealthy_threshold;
+} ServiceHealthcheck;
+
+typedef struct ServiceSpec {
+        char *image;
+        ServiceType type;
+        Strv command; /* entrypoint override, NULL: image default */
+        Strv args;
+        Strv env; /* "K=V", sorted by key */
+        ServicePort *ports;
+        size_t n_ports;
+        double cpu;      /* cores, 0: unlimited */
+        int64_t memory;  /* bytes, 0: unlimited */
+        int replicas;
+        char *restart_policy; /* no | on-failure | always | unless-stopped */
+        int restart_max_retries;
+        usec_t restart_delay;
+        ServiceHealthcheck healthcheck;
+        Strv networks; /* extra networks, by name, beside the project network */
+        bool paused;
+} ServiceSpec;
+
+int service_spec_from_json(const cJSON *spec, ServiceSpec *ret, Error *reterr) _warn_unused_result_;
+void service_spec_release(ServiceSpec *s);
