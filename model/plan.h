@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "model/container.h"
@@ -36,6 +37,7 @@ typedef struct Plan {
         size_t n_actions;
         Status status;        /* what to report after this pass */
         usec_t requeue_after; /* 0: only on the next event or relist */
+        bool delete_done;     /* a deleting resource has no Docker object left: drop the row */
 } Plan;
 
 void plan_init(Plan *p);

@@ -53,6 +53,7 @@ int name_project_network(char *buf, size_t n, const char *project);
 
 /* Label keys berth puts on every Docker object it creates. */
 #define LABEL_MANAGED     "berth.managed"
+#define LABEL_INSTALLATION "berth.installation"
 #define LABEL_RESOURCE    "berth.resource"
 #define LABEL_KIND        "berth.kind"
 #define LABEL_PROJECT     "berth.project"
@@ -69,4 +70,5 @@ typedef struct ResourceRef {
         char name[NAME_MAX_LEN + 1];
         int64_t generation;
         bool deleting;
+        char installation[37]; /* the state store's id (LABEL_INSTALLATION); may be empty */
 } ResourceRef;

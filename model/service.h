@@ -53,3 +53,9 @@ typedef struct ServiceSpec {
 
 int service_spec_from_json(const cJSON *spec, ServiceSpec *ret, Error *reterr) _warn_unused_result_;
 void service_spec_release(ServiceSpec *s);
+
+/* Validates a docker_service spec as a user wrote it and returns it normalised: every default
+ * filled in, keys in a fixed order, plan expanded into resources (plan kept), durations and sizes
+ * in canonical form. Normalising a normalised spec returns identical JSON. Errors name the field
+ * ("spec.ports[0].host_port") and carry a reason (UNKNOWN_FIELD, INVALID_TYPE, OUT_OF_RANGE...). */
+int service_spec_validate(const cJSON *spec, cJSON **ret, Error *reterr) _warn_unused_result_;

@@ -121,3 +121,7 @@ int store_lease_acquire(Store *s, const char *holder, int64_t *ret_epoch, Error 
         _warn_unused_result_;
 /* Counts resources by phase into counts[_PHASE_MAX] for /metrics. */
 int store_phase_counts(Store *s, int64_t counts[], Error *reterr) _warn_unused_result_;
+
+/* This state store's identity (uuid text, 37 bytes with NUL), created by the first migration.
+ * Labels every Docker object as berth.installation. */
+int store_installation_id(Store *s, char ret[37], Error *reterr) _warn_unused_result_;

@@ -55,3 +55,11 @@ static inline int negative_errno_or(int fallback, int e) {
 #define isempty(s)         (!(s) || !(s)[0])
 #define strempty(s)        ((s) ? (s) : "")
 #define strna(s)           ((s) ? (s) : "n/a")
+
+/* Drops a result on purpose, where failure is acceptable (best-effort history, cleanup).
+ * gcc does not accept a plain (void) cast on a _warn_unused_result_ call. */
+#define DISCARD(expr)                                                                              \
+        do {                                                                                       \
+                __typeof__(expr) _discard_ = (expr);                                               \
+                (void) _discard_;                                                                  \
+        } while (0)

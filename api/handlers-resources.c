@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: MIT */
+#include <cjson/cJSON.h>
+
+#include "util/common.h"
+
+#define LOG_MODULE "api"
+#include "util/log.h"
+
+#include "api/api.h"
+#include "drivers/docker/docker.h"
+#include "model/observed.h"
+#include "model/resource.h"
+#include "model/status.h"
+#include "store/store.h"
+
+/* /api/v1/resources and /api/v1/resources/{kind}/{name}[/...]. */
+
+static void stored_resource_releasep(StoredResource *r) {
+        stored_resource_release(r);
+}
+
+typedef struct RowList {
+        StoredResource *rows;
+        size_t n;
+} RowList;
+
+static void row_list_release(RowList *l) {
+        if (l->rows)
+                stored_resources_free(l->rows, l->n);
+        *l = (RowList){};
+}
+
+cJSON *api_redact_spec(ResourceKind kind, const cJSON *spec) {
+        /* The one place a spec is cleaned before it leaves the API. Today no kind stores a
+         * secret value in its spec: docker_service `secrets` are references ({secret: NAME}) and
+         * `env` is plain by contract. When secret values or generated passwords land in a spec,
+         * blank them here, per kind. */
+        (void) kind;
+        return spec ? cJSON_Duplicate(spec, true) : cJSON_CreateObject();
+}
+
+/* Reads {kind}/{name}?project= into ret; RESOURCE_NOT_FOUND when absent. */
+static int resource_lookup(ApiRequest *req, Store *s, StoredResource *ret, Error *reterr) {
+        const char *project;
+        int r;
+
+        r = api_query_project(req, &project, reterr);
+        if (r < 0)
+                return r;
+        r = store_resource_get(s, req->kind, project, req->name, ret, reterr);
+        if (r == -ENOENT)
+                return err_setr(reterr, -ENOENT, "RESOURCE_NOT_FOUND", NULL,
+                                "%s \"%s\" not found in project \"%s\"", kind_to_string(req->kind),
+                                req->name, project);
+        return r;
+}
+
+static const cJSON *status_member(const StoredResource *row, const char *key) {
+        return row->status ? cJSON_GetObjectItemCaseSensitive(row->status, key) : NULL;
+}
+
+static cJSON *list_item(const StoredResource *row) {
+        _cleanup_(cjson_deletep) cJSON *o = cJSON_CreateObject();
+        const cJSON *msg = status_member(row, "message");
+        const cJSON *replicas = status_member(row, "replicas");
+        int r;
+
+        if (!o)
+                return NULL;
+        r = json_add_string(o, "kind", kind_to_string(row->ref.kind));
+        if (r >= 0)
+                r = json_add_string(o, "name", row->ref.name);
+        if (r >= 0)
+                r = json_add_string(o, "project", row->ref.project);
+        if (r >= 0)
+                r = json_add_string(o, "environment", row->environment);
+        if (r >= 0)
+                r = json_add_string(o, "uuid", row->ref.uuid);
+        if (r >= 0)
+                r = json_add_int(o, "generation", row->ref.generation);
+        if (r >= 0)
+                r = json_add_int(o, "observed_generation", row->observed_generation);
+        if (r >= 0)
+                r = json_add_string(o, "phase", phase_to_string(row->phase));
+        if (r >= 0)
+                r = json_add_string(o, "message", cJSON_IsString(msg) ? msg->valuestring : NULL);
+        if (r >= 0 && cJSON_IsObject(replicas))
+                r = json_add_take(o, "replicas", cJSON_Duplicate(replicas, true));
+        if (r >= 0)
+                r = json_add_time(o, "created_at", row->created_at);
+        if (r >= 0)
+                r = json_add_time(o, "updated_at", row->updated_at);
+        return r < 0 ? NULL : TAKE_PTR(o);
+}
+
+int api_handle_resource_list(ApiRequest *req, ApiReply *reply, Error *reterr) {
+        _cleanup_(pool_lease_release) PoolLease lease = {};
+        _cleanup_(row_list_release) RowList l = {};
+        _cleanup_(cjson_deletep) cJSON *root = NULL;
+        const char *project = api_query(req, "project"), *kind_s = api_query(req, "kind");
+        ResourceKind kind = _KIND_INVALID;
+        cJSON *items;
+        int r;
+
+        if (isempty(project))
+                project = NULL;
+        else if (!name_is_valid(project))
+                return err_setr(reterr, -EINVAL, "INVALID_PARAMETER", "project",
+                                "project must be a DNS label");
+        if (!isempty(kind_s)) {
+                kind = kind_from_string(kind_s);
+                if (kind < 0)
+                        return err_setr(reterr, -EINVAL, "INVALID_PARAMETER", "kind",
+                                        "unknown kind \"%.64s\"", kind_s);
+        }
+
+        r = api_store(req, &lease, reterr);
+        if (r < 0)
+                return r;
+        r = store_resource_list(lease.store, project, kind, &l.rows, &l.n, reterr);
+        if (r < 0)
+                return r;
+        pool_lease_release(&lease);
+
+        root = cJSON_CreateObject();
+        items = root ? cJSON_AddArrayToObject(root, "items") : NULL;
+        if (!items)
+                return err_set(reterr, -ENOMEM, NULL, "out of memory");
+        for (size_t i = 0; i < l.n; i++) {
+                r = json_append_take(items, list_item(&l.rows[i]));
+                if (r < 0)
+                        return err_set(reterr, r, NULL, "out of memory");
+        }
+        return api_reply_json(reply, 200, TAKE_PTR(root));
+}
+
+static cJSON *metadata_json(const StoredResource *row) {
+        _cleanup_(cjson_deletep) cJSON *o = cJSON_CreateObject();
+        int r;
+
+        if (!o)
+                return NULL;
+        r = json_add_string(o, "name", row->ref.name);
+        if (r >= 0)
+                r = json_add_string(o, "project", row->ref.project);
+        if (r >= 0)
+                r = json_add_string(o, "environment", row->environment);
+        if (r >= 0)
+                r = json_add_take(o, "labels",
+                                  row->labels ? cJSON_Duplicate(row->labels, true)
+                                              : cJSON_CreateObject());
+        if (r >= 0)
+                r = json_add_string(o, "uid", row->ref.uuid);
+        if (r >= 0)
+                r = json_add_int(o, "generation", row->ref.generation);
+        if (r >= 0)
+                r = json_add_time(o, "created_at", row->created_at);
+        if (r >= 0)
+                r = json_add_time(o, "updated_at", row->updated_at);
+        return r < 0 ? NULL : TAKE_PTR(o);
+}
+
+/* The stored status JSON, with phase and observed_generation from the row's columns (the row is
+ * authoritative: a delete request sets DELETING before the controller writes anything). */
+static cJSON *status_json(const StoredResource *row) {
+        _cleanup_(cjson_deletep) cJSON *o = cJSON_CreateObject();
+        int r;
+
+        if (!o)
+                return NULL;
+        r = json_add_string(o, "phase", phase_to_string(row->phase));
+        if (r >= 0)
+                r = json_add_int(o, "observed_generation", row->observed_generation);
+        if (r >= 0 && cJSON_IsObject(row->status))
+                for (const cJSON *m = row->status->child; r >= 0 && m; m = m->next) {
+                        if (!m->string || streq(m->string, "phase") ||
+                            streq(m->string, "observed_generation"))
+                                continue;
+                        r = json_add_take(o, m->string, cJSON_Duplicate(m, true));
+                }
+        return r < 0 ? NULL : TAKE_PTR(o);
+}
+
+int api_handle_resource_get(ApiRequest *req, ApiReply *reply, Error *reterr) {
+        _cleanup_(pool_lease_release) PoolLease lease = {};
+        _cleanup_(stored_resource_releasep) StoredResource row = {};
+        _cleanup_(cjson_deletep) cJSON *o = NULL;
+        int r;
+
+        r = api_store(req, &lease, reterr);
+        if (r < 0)
+                return r;
+        r = resource_lookup(req, lease.store, &row, reterr);
+        if (r < 0)
+                return r;
+        pool_lease_release(&lease);
+
+        o = cJSON_CreateObject();
+        if (!o)
+                return err_set(reterr, -ENOMEM, NULL, "out of memory");
+        r = json_add_string(o, "kind", kind_to_string(row.ref.kind));
+        if (r >= 0)
+                r = json_add_take(o, "metadata", metadata_json(&row));
+        if (r >= 0)
+                r = json_add_take(o, "spec", api_redact_spec(row.ref.kind, row.spec));
+        if (r >= 0)
+                r = json_add_take(o, "status", status_json(&row));
+        if (r < 0)
+                return err_set(reterr, r, NULL, "out of memory");
+        return api_reply_json(reply, 200, TAKE_PTR(o));
+}
+
+int api_handle_resource_delete(ApiRequest *req, ApiReply *reply, Error *reterr) {
+        _cleanup_(pool_lease_release) PoolLease lease = {};
+        _cleanup_(cjson_deletep) cJSON *o = NULL;
+        const char *project;
+        int r;
+
+        r = api_query_project(req, &project, reterr);
+        if (r < 0)
+                return r;
+        r = api_store(req, &lease, reterr);
+        if (r < 0)
+                return r;
+        r = store_resource_request_delete(lease.store, req->kind, project, req->name,
+                                          api_actor(req), reterr);
+        if (r == -ENOENT)
+                return err_setr(reterr, -ENOENT, "RESOURCE_NOT_FOUND", NULL,
+                                "%s \"%s\" not found in project \"%s\"", kind_to_string(req->kind),
+                                req->name, project);
+        if (r < 0)
+                return r;
+        log_info("delete %s %s/%s requested by %s", kind_to_string(req->kind), project, req->name,
+                 api_actor(req));
+
+        o = cJSON_CreateObject();
+        if (!o)
+                return err_set(reterr, -ENOMEM, NULL, "out of memory");
+        r = json_add_string(o, "kind", kind_to_string(req->kind));
+        if (r >= 0)
+                r = json_add_string(o, "name", req->name);
+        if (r >= 0)
+                r = json_add_string(o, "project", project);
+        if (r >= 0)
+                r = json_add_string(o, "phase", phase_to_string(PHASE_DELETING));
+        if (r < 0)
+                return err_set(reterr, r, NULL, "out of memory");
+        return api_reply_json(reply, 202, TAKE_PTR(o));
+}
+
+static int items_reply(ApiReply *reply, cJSON *items, Error *reterr) {
+        _cleanup_(cjson_deletep) cJSON *o = cJSON_CreateObject();
+        int r;
+
+        if (!o) {
+                cJSON_Delete(items);
+                return err_set(reterr, -ENOMEM, NULL, "out of memory");
+        }
+        r = json_add_take(o, "items", items ? items : cJSON_CreateArray());
+        if (r < 0)
+                return err_set(reterr, r, NULL, "out of memory");
+        return api_reply_json(reply, 200, TAKE_PTR(o));
+}
+
+int api_handle_resource_events(ApiRequest *req, ApiReply *reply, Error *reterr) {
+        _cleanup_(pool_lease_release) PoolLease lease = {};
+        _cleanup_(stored_resource_releasep) StoredResource row = {};
+        cJSON *items = NULL;
+        int64_t limit, after;
+        int r;
+
+        r = api_query_int(req, "limit", API_LIST_LIMIT_DEFAULT, 1, API_LIST_LIMIT_MAX, &limit,
+                          reterr);
+        if (r >= 0)
+                r = api_query_int(req, "after", 0, 0, INT64_MAX, &after, reterr);
+        if (r >= 0)
+                r = api_store(req, &lease, reterr);
+        if (r >= 0)
+                r = resource_lookup(req, lease.store, &row, reterr);
+        if (r >= 0)
+                r = store_events_list(lease.store, row.ref.uuid, after, (int) limit, &items,
+                                      reterr);
+        if (r < 0)
+                return r;
+        return items_reply(reply, items, reterr);
+}
+
+int api_handle_resource_operations(ApiRequest *req, ApiReply *reply, Error *reterr) {
+        _cleanup_(pool_lease_release) PoolLease lease = {};
+        _cleanup_(stored_resource_releasep) StoredResource row = {};
+        cJSON *items = NULL;
+        int64_t limit;
+        int r;
+
+        r = api_query_int(req, "limit", API_LIST_LIMIT_DEFAULT, 1, API_LIST_LIMIT_MAX, &limit,
+                          reterr);
+        if (r >= 0)
+                r = api_store(req, &lease, reterr);
+        if (r >= 0)
+                r = resource_lookup(req, lease.store, &row, reterr);
+        if (r >= 0)
+                r = store_operations_list(lease.store, row.ref.uuid, (int) limit, &items, reterr);
+        if (r < 0)
+                return r;
+        return items_reply(reply, items, reterr);
+}
+
+/* ---- logs ----------------------------------------------------------------------------------- */
+
+typedef struct ContainerList {
+        ObservedContainer *c;
+        size_t n;
+} ContainerList;
+
+static void container_list_release(ContainerList *l) {
+        if (l->c)
+                observed_containers_free(l->c, l->n);
+        *l = (ContainerList){};
+}
+
+static int container_cmp(const void *a, const void *b) {
+        const ObservedContainer *x = a, *y = b;
+        return strcmp(strempty(x->name), strempty(y->name));
+}
+
+/* Appends one container's section; -E2BIG when the reply is full. */
+static int logs_append(DockerClient *dc, const ObservedContainer *c, int tail, Buf *out) {
+        _cleanup_(buf_release) Buf one = BUF_INIT(0);
+        Error e = ERROR_INIT;
+        size_t room;
+        int r;
+
+        r = buf_printf(out, "==> %s <==\n", strempty(c->name));
+        if (r < 0)
+                return r;
+        room = out->max - out->len;
+        if (room < 2)
+                return -E2BIG;
+        /* The driver keeps the newest lines when the container's logs exceed the room left. */
+        buf_init(&one, room - 1);
+        r = docker_container_logs(dc, c->id, tail, &one, &e);
+        if (r < 0)
+                return buf_printf(out, "(logs unavailable: %s)\n", e.msg);
+        r = buf_append(out, one.buf ? one.buf : "", one.len);
+        if (r >= 0 && one.len > 0 && one.buf[one.len - 1] != '\n')
+                r = buf_putc(out, '\n');
+        return r;
+}
+
+int api_handle_resource_logs(ApiRequest *req, ApiReply *reply, Error *reterr) {
+        _cleanup_(stored_resource_releasep) StoredResource row = {};
+        _cleanup_(container_list_release) ContainerList l = {};
+        _cleanup_(buf_release) Buf out = BUF_INIT(API_MAX_LOGS);
+        _cleanup_strv_free_ char **filters = NULL;
+        DockerClient *dc = NULL;
+        int64_t tail;
+        int r;
+
+        r = api_query_int(req, "tail", 100, -1, 100000, &tail, reterr);
+        if (r < 0)
+                return r;
+        {
+                _cleanup_(pool_lease_release) PoolLease lease = {};
+                r = api_store(req, &lease, reterr);
+                if (r >= 0)
+                        r = resource_lookup(req, lease.store, &row, reterr);
+                if (r < 0)
+                        return r;
+        }
+
+        r = strv_pushf(&filters, "%s=%s", LABEL_RESOURCE, row.ref.uuid);
+        if (r < 0)
+                return err_set(reterr, r, NULL, "out of memory");
+        r = api_docker(req, &dc, reterr);
+        if (r < 0)
+                return r;
+        r = docker_container_list(dc, filters, true, &l.c, &l.n, reterr);
+        if (r < 0)
+                return err_prefix(reterr, "docker");
+        if (l.n > 1)
+                qsort(l.c, l.n, sizeof(l.c[0]), container_cmp);
+
+        for (size_t i = 0; i < l.n; i++) {
+                r = logs_append(dc, &l.c[i], (int) tail, &out);
+                if (r == -E2BIG)
+                        break; /* capped at API_MAX_LOGS */
+                if (r < 0)
+                        return err_set(reterr, r, NULL, "out of memory");
+        }
+
+        reply->status = 200;
+        reply->text_len = out.len;
+        reply->text = buf_take(&out);
+        if (!reply->text)
+                return err_set(reterr, -ENOMEM, NULL, "out of memory");
+        reply->content_type = "text/plain; charset=utf-8";
+        return 0;
+}
+
+/* ---- actions -------------------------------------------------------------------------------- */
+
+/* Actions per kind, added here as reconcilers grow them (restart, switchover, backup, run ...).
+ * The route stays so clients get a stable error until then. */
+typedef struct ApiAction {
+        ResourceKind kind;
+        const char *action;
+        ApiHandler handler;
+        const char *usage;
+} ApiAction;
+
+static const ApiAction api_actions[] = {
+        {_KIND_INVALID, NULL, NULL, NULL}, /* sentinel */
+};
+
+int api_handle_resource_action(ApiRequest *req, ApiReply *reply, Error *reterr) {
+        _cleanup_(stored_resource_releasep) StoredResource row = {};
+        int r;
+
+        {
+                _cleanup_(pool_lease_release) PoolLease lease = {};
+                r = api_store(req, &lease, reterr);
+                if (r >= 0)
+                        r = resource_lookup(req, lease.store, &row, reterr);
+                if (r < 0)
+                        return r;
+        }
+
+        for (size_t i = 0; i < ELEMENTSOF(api_actions); i++)
+                if (api_actions[i].action && api_actions[i].kind == req->kind &&
+                    streq(api_actions[i].action, req->action))
+                        return api_actions[i].handler(req, reply, reterr);
+
+        return err_setr(reterr, -ENOENT, "ACTION_NOT_SUPPORTED", NULL,
+                        "action %s is not supported for kind %s yet", req->action,
+                        kind_to_string(req->kind));
+}

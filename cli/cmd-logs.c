@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+#include <getopt.h>
+
+#include "util/common.h"
+
+#include "cli/cli.h"
+
+static const char usage[] =
+        "Usage: berth logs KIND NAME [--tail N]\n"
+        "\n"
+        "Prints the resource's container logs as berthd collects them.\n"
+        "\n"
+        "      --tail=N         only the last N lines\n"
+        "  -p, --project=NAME   project (default \"default\")\n" CLI_COMMON_HELP;
+
+int cmd_logs(Cli *c, int argc, char **argv) {
+        static const struct option options[] = {
+                CLI_COMMON_OPTIONS,
+                {"tail", required_argument, NULL, ARG_TAIL},
+                {},
+        };
+        _cleanup_(buf_release) Buf path = BUF_INIT(4096);
+        _cleanup_(buf_release) Buf body = {0};
+        const char *kind, *name, *tail = NULL;
+        Error err = ERROR_INIT;
+        long status;
+        int opt, r;
+
+        while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, options, NULL)) != -1) {
+                if (cli_common_option(c, opt, optarg))
+                        continue;
+                switch (opt) {
+                case 'h':
+                        return cli_help(usage);
+                case ARG_TAIL: {
+                        char *end;
+                        long long n;
+
+                        errno = 0;
+                        n = strtoll(optarg, &end, 10);
+                        if (errno != 0 || end == optarg || *end || n < 0)
+                                return cli_usage_error(usage, "--tail takes a number of lines, "
+                                                              "not '%s'",
+                                                       optarg);
+                        tail = optarg;
+                        break;
+                }
+                default:
+                        return cli_usage_error(usage, "invalid option");
+                }
+        }
+        r = cli_kind_name(argv + optind, argc - optind, &kind, &name);
+        if (r < 0)
+                return cli_usage_error(usage, "expected KIND NAME");
+        if (optind + r != argc)
+                return cli_usage_error(usage, "too many arguments");
+
+        r = api_path(&path, "/api/v1/resources/{}/{}/logs", kind, name);
+        if (r >= 0)
+                r = api_query(&path, "project", cli_project(c));
+        if (r >= 0)
+                r = api_query(&path, "tail", tail);
+        if (r < 0)
+                return cli_fail(&(Error){.code = r, .msg = "out of memory"});
+
+        r = http_request(c, "GET", path.buf, "text/plain", NULL, NULL, 0, &status, &body, &err);
+        if (r < 0)
+                return cli_fail(&err);
+        if (status < 200 || status >= 300) {
+                (void) api_error(status, &body, &err);
+                return cli_fail(&err);
+        }
+        fwrite(body.buf, 1, body.len, stdout);
+        return ferror(stdout) ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+}

@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: MIT */
+#define LOG_MODULE "controller"
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "util/common.h"
+#include "util/log.h"
+
+#include "controller/controller.h"
+#include "controller/queue.h"
+#include "reconcilers/reconciler.h"
+#include "store/store.h"
+#include "util/metrics.h"
+
+#define LEASE_POLL          (1 * USEC_PER_SEC)
+#define TRIGGER_RETRY       (1 * USEC_PER_SEC)
+#define MAX_WORKERS         32
+
+struct Controller {
+        ControllerConfig cfg;
+        WorkQueue *queue;
+        atomic_bool stopping;
+        volatile bool stop_flag; /* the same, for the Docker events stream's progress check */
+        atomic_bool leading;
+        atomic_llong epoch;
+        pthread_t lease_thread, notify_thread, events_thread, relist_thread;
+        pthread_t workers[MAX_WORKERS];
+        int n_workers;
+        /* Wakes the lease and relist loops early (stop, or a relist asked for). */
+        pthread_mutex_t lock;
+        pthread_cond_t wake;
+        bool relist_now;
+        char installation[37]; /* the store's id, read once at start */
+};
+
+/* Sleeps on the controller's condvar: returns early on stop or wake. */
+static void ctl_wait(Controller *c, usec_t usec) {
+        usec_t due = now_monotonic() + usec;
+        struct timespec ts = {.tv_sec = (time_t) (due / USEC_PER_SEC),
+                              .tv_nsec = (long) (due % USEC_PER_SEC) * 1000};
+
+        pthread_mutex_lock(&c->lock);
+        if (!atomic_load(&c->stopping) && !c->relist_now)
+                pthread_cond_timedwait(&c->wake, &c->lock, &ts);
+        pthread_mutex_unlock(&c->lock);
+}
+
+static void ctl_request_relist(Controller *c) {
+        pthread_mutex_lock(&c->lock);
+        c->relist_now = true;
+        pthread_cond_broadcast(&c->wake);
+        pthread_mutex_unlock(&c->lock);
+}
+
+static int open_store(Controller *c, Store **ret) {
+        Error err = ERROR_INIT;
+        int r = store_open(c->cfg.conninfo, ret, &err);
+
+        if (r < 0)
+                log_warn("state store: %s", err.msg);
+        return r;
+}
+
+/* ---- lease: one dedicated session holds the advisory lock while this controller leads ---- */
+
+static void *lease_main(void *userdata) {
+        Controller *c = userdata;
+        _cleanup_(store_freep) Store *s = NULL;
+
+        while (!atomic_load(&c->stopping)) {
+                Error err = ERROR_INIT;
+                int64_t epoch = 0;
+                int r;
+
+                if (!s && open_store(c, &s) < 0) {
+                        ctl_wait(c, LEASE_POLL);
+                        continue;
+                }
+                r = store_lease_acquire(s, c->cfg.holder, &epoch, &err);
+                if (r < 0 || (r >= 0 && store_ping(s, &err) < 0)) {
+                        /* The session is gone, and with it the lock: stop acting at once. */
+                        if (atomic_exchange(&c->leading, false))
+                                log_warn("lost the controller lease: %s", err.msg);
+                        metrics_leader_set(0);
+                        s = store_free(s);
+                } else if (r > 0 && !atomic_load(&c->leading)) {
+                        atomic_store(&c->epoch, epoch);
+                        atomic_store(&c->leading, true);
+                        metrics_leader_set(1);
+                        log_info("leading the controller (epoch %" PRId64 ")", epoch);
+                        ctl_request_relist(c);
+                } else if (r == 0 && atomic_exchange(&c->leading, false)) {
+                        metrics_leader_set(0);
+                        log_warn("another controller holds the lease now");
+                }
+                ctl_wait(c, LEASE_POLL);
+        }
+        return NULL;
+}
+
+/* ---- workers: one reconcile per key at a time, each worker with its own connections ---- */
+
+static void *worker_main(void *userdata) {
+        Controller *c = userdata;
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_(docker_client_freep) DockerClient *d = NULL;
+        char key[QUEUE_KEY_MAX];
+
+        while (queue_get(c->queue, key)) {
+                ReconcileResult res = {0};
+                Error err = ERROR_INIT;
+                usec_t start = now_monotonic();
+                int r = 0;
+
+                if (!atomic_load(&c->leading)) {
+                        /* The relist re-adds every key when this controller takes the lease. */
+                        queue_done(c->queue, key);
+                        continue;
+                }
+                if (!s && open_store(c, &s) < 0)
+                        r = -ECONNREFUSED;
+                if (r >= 0 && !d)
+                        r = docker_client_new(c->cfg.engine, &d, &err);
+                if (r >= 0) {
+                        ReconcileCtx ctx = {.store = s,
+                                            .docker = d,
+                                            .epoch = atomic_load(&c->epoch),
+                                            .installation = c->installation,
+                                            .now = now_realtime()};
+                        r = reconcile_resource(&ctx, key, &res, &err);
+                }
+                if (r == -ESTALE) {
+                        /* Fenced: a newer leader exists. */
+                        atomic_store(&c->leading, false);
+                        metrics_leader_set(0);
+                        log_warn("status write fenced: another controller leads now");
+                }
+                if (r < 0 && (r == -ECONNRESET || r == -ECONNREFUSED) && s && store_ping(s, NULL) < 0)
+                        s = store_free(s);
+
+                metrics_reconcile_observe(res.kind,
+                                          r < 0 ? RECONCILE_ERROR
+                                          : res.requeue_after ? RECONCILE_REQUEUE
+                                                              : RECONCILE_OK,
+                                          now_monotonic() - start);
+                queue_done(c->queue, key);
+                if (r < 0 && !res.terminal) {
+                        log_debug("reconcile %s: %s (retrying)", key, err.msg);
+                        queue_add_rate_limited(c->queue, key);
+                } else if (r < 0) {
+                        log_warn("reconcile %s: %s (waiting for a spec change)", key, err.msg);
+                } else {
+                        queue_forget(c->queue, key);
+                        if (res.requeue_after && !res.removed)
+                                queue_add_after(c->queue, key, res.requeue_after);
+                }
+        }
+        return NULL;
+}
+
+/* ---- triggers: each only says "resource X may have changed" ---- */
+
+static void *notify_main(void *userdata) {
+        Controller *c = userdata;
+        _cleanup_(store_freep) Store *s = NULL;
+
+        while (!atomic_load(&c->stopping)) {
+                _cleanup_free_ char *channel = NULL, *payload = NULL;
+                Error err = ERROR_INIT;
+                int r;
+
+                if (!s) {
+                        if (open_store(c, &s) < 0 || store_listen(s, STORE_CHANNEL_SPEC, &err) < 0) {
+                                s = store_free(s);
+                                ctl_wait(c, TRIGGER_RETRY);
+                                continue;
+                        }
+                        /* Whatever changed while we were not listening. */
+                        ctl_request_relist(c);
+                }
+                r = store_notify_wait(s, 500 * USEC_PER_MSEC, &channel, &payload, &err);
+                if (r < 0) {
+                        log_warn("spec notifications: %s", err.msg);
+                        s = store_free(s);
+                        continue;
+                }
+                if (r > 0 && payload)
+                        queue_add(c->queue, payload);
+        }
+        return NULL;
+}
+
+static int on_docker_event(const char *action, const char *container_id, const char *resource,
+                           int64_t time_nano, void *userdata) {
+        Controller *c = userdata;
+
+        (void) action;
+        (void) container_id;
+        (void) time_nano;
+        if (resource && !isempty(resource))
+                queue_add(c->queue, resource);
+        return atomic_load(&c->stopping) ? 1 : 0;
+}
+
+static void *events_main(void *userdata) {
+        Controller *c = userdata;
+        _cleanup_(docker_client_freep) DockerClient *d = NULL;
+        int64_t since = 0;
+
+        while (!atomic_load(&c->stopping)) {
+                Error err = ERROR_INIT;
+                int64_t start = (int64_t) now_realtime() * 1000;
+                int r;
+
+                if (!d && docker_client_new(c->cfg.engine, &d, &err) < 0) {
+                        log_warn("docker events: %s", err.msg);
+                        ctl_wait(c, TRIGGER_RETRY);
+                        continue;
+                }
+                r = docker_events_follow(d, since, on_docker_event, c,
+                                         &c->stop_flag, &err);
+                if (atomic_load(&c->stopping))
+                        break;
+                log_warn("docker events stream ended (%s); reconnecting",
+                         r < 0 ? err.msg : "closed");
+                /* Resume from where the stream broke, and relist in case Docker restarted. */
+                since = start;
+                d = docker_client_free(d);
+                ctl_request_relist(c);
+                ctl_wait(c, TRIGGER_RETRY);
+        }
+        return NULL;
+}
+
+static usec_t jittered(usec_t base) {
+        uint32_t rnd = 0;
+
+        (void) RAND_bytes((unsigned char *) &rnd, sizeof(rnd));
+        /* ±10% so several controllers (or restarts) do not relist in lockstep. */
+        return base - base / 10 + (usec_t) (rnd % 1000) * (base / 5) / 1000;
+}
+
+/* One relist pass: one store query and one Docker list, whatever the number of resources. */
+static void relist_once(Controller *c, Store *s, DockerClient *d) {
+        _cleanup_strv_free_ char **uuids = NULL;
+        _cleanup_strv_free_ char **filters = NULL;
+        ObservedContainer *cs = NULL;
+        Error err = ERROR_INIT;
+        size_t n = 0;
+
+        if (strv_pushf(&filters, "%s=%s", LABEL_INSTALLATION, c->installation) < 0)
+                return;
+
+        if (store_resource_list_uuids(s, &uuids, &err) < 0) {
+                log_warn("relist: %s", err.msg);
+                return;
+        }
+        for (char **u = uuids; u && *u; u++)
+                queue_add(c->queue, *u);
+        /* Containers whose resource has no row any more are orphans: reconcile cleans them. */
+        if (docker_container_list(d, filters, true, &cs, &n, &err) < 0) {
+                log_warn("relist: %s", err.msg);
+                return;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (cs[i].resource && !strv_contains(uuids, cs[i].resource))
+                        queue_add(c->queue, cs[i].resource);
+        observed_containers_free(cs, n);
+}
+
+static void *relist_main(void *userdata) {
+        Controller *c = userdata;
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_(docker_client_freep) DockerClient *d = NULL;
+
+        while (!atomic_load(&c->stopping)) {
+                pthread_mutex_lock(&c->lock);
+                c->relist_now = false;
+                pthread_mutex_unlock(&c->lock);
+
+                if (atomic_load(&c->leading)) {
+                        Error err = ERROR_INIT;
+                        if (!s)
+                                (void) open_store(c, &s);
+                        if (!d && docker_client_new(c->cfg.engine, &d, &err) < 0)
+                                log_warn("relist: %s", err.msg);
+                        if (s && d)
+                                relist_once(c, s, d);
+                        if (s && store_ping(s, NULL) < 0)
+                                s = store_free(s);
+                }
+                ctl_wait(c, jittered(c->cfg.relist_interval));
+        }
+        return NULL;
+}
+
+int controller_start(const ControllerConfig *cfg, Controller **ret, Error *reterr) {
+        Controller *c;
+        int r;
+
+        assert_return(cfg && cfg->conninfo && cfg->engine && ret, -EINVAL);
+        c = b_calloc(1, sizeof(Controller));
+        if (!c)
+                return -ENOMEM;
+        c->cfg = *cfg;
+        if (c->cfg.workers <= 0)
+                c->cfg.workers = 4;
+        c->cfg.workers = MIN(c->cfg.workers, MAX_WORKERS);
+        if (c->cfg.relist_interval == 0)
+                c->cfg.relist_interval = 30 * USEC_PER_SEC;
+        pthread_mutex_init(&c->lock, NULL);
+        {
+                pthread_condattr_t ca;
+                pthread_condattr_init(&ca);
+                pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+                pthread_cond_init(&c->wake, &ca);
+                pthread_condattr_destroy(&ca);
+        }
+        {
+                _cleanup_(store_freep) Store *s = NULL;
+                r = store_open(cfg->conninfo, &s, reterr);
+                if (r >= 0)
+                        r = store_installation_id(s, c->installation, reterr);
+                if (r < 0) {
+                        b_free(c);
+                        return r;
+                }
+        }
+        r = queue_new(&c->queue);
+        if (r < 0) {
+                b_free(c);
+                return err_set(reterr, r, NULL, "cannot allocate the work queue");
+        }
+        pthread_create(&c->lease_thread, NULL, lease_main, c);
+        pthread_create(&c->notify_thread, NULL, notify_main, c);
+        pthread_create(&c->events_thread, NULL, events_main, c);
+        pthread_create(&c->relist_thread, NULL, relist_main, c);
+        for (c->n_workers = 0; c->n_workers < c->cfg.workers; c->n_workers++)
+                pthread_create(&c->workers[c->n_workers], NULL, worker_main, c);
+        *ret = c;
+        return 0;
+}
+
+Controller *controller_stop(Controller *c) {
+        if (!c)
+                return NULL;
+        atomic_store(&c->stopping, true);
+        c->stop_flag = true;
+        pthread_mutex_lock(&c->lock);
+        pthread_cond_broadcast(&c->wake);
+        pthread_mutex_unlock(&c->lock);
+        queue_shutdown(c->queue);
+        for (int i = 0; i < c->n_workers; i++)
+                pthread_join(c->workers[i], NULL);
+        pthread_join(c->relist_thread, NULL);
+        pthread_join(c->notify_thread, NULL);
+        pthread_join(c->events_thread, NULL);
+        pthread_join(c->lease_thread, NULL);
+        c->queue = queue_free(c->queue);
+        pthread_mutex_destroy(&c->lock);
+        pthread_cond_destroy(&c->wake);
+        return mfree(c);
+}

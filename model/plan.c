@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+#include <cjson/cJSON.h>
+
+#include "util/common.h"
+#include "model/json-util.h"
+#include "model/plan.h"
+
+static const char *const action_table[_ACTION_MAX] = {
+        [ACTION_ENSURE_NETWORK] = "ensure_network",
+        [ACTION_CREATE_CONTAINER] = "create_container",
+        [ACTION_START_CONTAINER] = "start_container",
+        [ACTION_REMOVE_CONTAINER] = "remove_container",
+        [ACTION_REMOVE_NETWORK] = "remove_network",
+        [ACTION_REMOVE_VOLUME] = "remove_volume",
+};
+
+const char *action_type_to_string(ActionType t) {
+        if (t < 0 || t >= _ACTION_MAX)
+                return NULL;
+        return action_table[t];
+}
+
+void plan_init(Plan *p) {
+        *p = (Plan) {0};
+        p->status.phase = PHASE_PENDING;
+}
+
+static void action_release(Action *a) {
+        a->target = mfree(a->target);
+        a->id = mfree(a->id);
+        a->reason = mfree(a->reason);
+        if (a->container) {
+                container_config_release(a->container);
+                a->container = mfree(a->container);
+        }
+}
+
+void plan_release(Plan *p) {
+        if (!p)
+                return;
+        for (size_t i = 0; i < p->n_actions; i++)
+                action_release(&p->actions[i]);
+        p->actions = mfree(p->actions);
+        p->n_actions = 0;
+        status_release(&p->status);
+}
+
+static void container_config_freep(ContainerConfig **c) {
+        if (*c) {
+                container_config_release(*c);
+                b_free(*c);
+        }
+}
+
+/* b_strdup that keeps NULL as NULL; false on allocation failure. */
+static bool dup_opt(const char *s, char **ret) {
+        *ret = NULL;
+        if (!s)
+                return true;
+        *ret = b_strdup(s);
+        return *ret != NULL;
+}
+
+int plan_add(Plan *p, ActionType type, const char *target, const char *id, const char *reason,
+             ContainerConfig *container) {
+        _cleanup_(container_config_freep) ContainerConfig *cfg = container;
+        _cleanup_(action_release) Action a = {.type = type};
+        Action *n;
+
+        assert_return(p, -EINVAL);
+        assert_return(type >= 0 && type < _ACTION_MAX, -EINVAL);
+        if (!dup_opt(target, &a.target) || !dup_opt(id, &a.id) || !dup_opt(reason, &a.reason))
+                return -ENOMEM;
+        n = b_realloc(p->actions, (p->n_actions + 1) * sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        p->actions = n;
+        a.container = TAKE_PTR(cfg);
+        p->actions[p->n_actions++] = a;
+        a = (Action) {0};
+        return 0;
+}
+
+int plan_to_text(const Plan *p, Buf *out) {
+        int r;
+
+        assert_return(p && out, -EINVAL);
+        for (size_t i = 0; i < p->n_actions; i++) {
+                const Action *a = &p->actions[i];
+
+                r = buf_printf(out, "%s %s", strna(action_type_to_string(a->type)), strna(a->target));
+                if (r >= 0 && !isempty(a->reason))
+                        r = buf_printf(out, " (%s)", a->reason);
+                if (r >= 0)
+                        r = buf_putc(out, '\n');
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+cJSON *plan_to_json(const Plan *p) {
+        _cleanup_json_ cJSON *arr = NULL;
+
+        if (!p)
+                return NULL;
+        arr = cJSON_CreateArray();
+        if (!arr)
+                return NULL;
+        for (size_t i = 0; i < p->n_actions; i++) {
+                const Action *a = &p->actions[i];
+                _cleanup_json_ cJSON *o = cJSON_CreateObject();
+
+                if (!o)
+                        return NULL;
+                if (json_add_item_take(o, "action",
+                                       cJSON_CreateString(strna(action_type_to_string(a->type)))) < 0 ||
+                    json_add_item_take(o, "target", a->target ? cJSON_CreateString(a->target)
+                                                              : cJSON_CreateNull()) < 0 ||
+                    json_add_item_take(o, "reason", a->reason ? cJSON_CreateString(a->reason)
+                                                              : cJSON_CreateNull()) < 0)
+                        return NULL;
+                if (json_add_item_take(arr, NULL, TAKE_PTR(o)) < 0)
+                        return NULL;
+        }
+        return TAKE_PTR(arr);
+}

@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: MIT */
+#include <cjson/cJSON.h>
+
+#include "util/common.h"
+#include "model/service.h"
+#include "model/units.h"
+
+/* Reads a normalised docker_service spec (validate-service.c wrote it, the store kept it).
+ * Validation already refused anything out of range; this only checks types, so a damaged row
+ * is an error and not a crash. Absent members take the validator's defaults. */
+
+static void service_port_release(ServicePort *p) {
+        p->bind = mfree(p->bind);
+        p->protocol = mfree(p->protocol);
+}
+
+void service_spec_release(ServiceSpec *s) {
+        if (!s)
+                return;
+        s->image = mfree(s->image);
+        s->command = strv_free(s->command);
+        s->args = strv_free(s->args);
+        s->env = strv_free(s->env);
+        for (size_t i = 0; i < s->n_ports; i++)
+                service_port_release(&s->ports[i]);
+        s->ports = mfree(s->ports);
+        s->n_ports = 0;
+        s->restart_policy = mfree(s->restart_policy);
+        s->healthcheck.path = mfree(s->healthcheck.path);
+        s->healthcheck.command = strv_free(s->healthcheck.command);
+        s->networks = strv_free(s->networks);
+}
+
+static int bad(Error *e, const char *field, const char *what) {
+        return err_setr(e, -EINVAL, "INVALID_SPEC", field, "%s: stored spec is damaged (%s)", field,
+                        what);
+}
+
+static const cJSON *member(const cJSON *o, const char *key) {
+        return cJSON_GetObjectItemCaseSensitive(o, key);
+}
+
+/* NULL when absent or empty (image default), else a copy of the string list. */
+static int get_strv(const cJSON *o, const char *key, const char *field, Strv *ret, Error *e) {
+        _cleanup_strv_free_ Strv l = NULL;
+        const cJSON *a = member(o, key), *it;
+        int r;
+
+        *ret = NULL;
+        if (!a || cJSON_IsNull(a))
+                return 0;
+        if (!cJSON_IsArray(a))
+                return bad(e, field, "not a list");
+        cJSON_ArrayForEach(it, a) {
+                if (!cJSON_IsString(it))
+                        return bad(e, field, "not a string");
+                r = strv_push(&l, it->valuestring);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static int get_string(const cJSON *o, const char *key, const char *field, const char *def,
+                      char **ret, Error *e) {
+        const cJSON *v = member(o, key);
+        const char *s = def;
+
+        *ret = NULL;
+        if (v) {
+                if (!cJSON_IsString(v))
+                        return bad(e, field, "not a string");
+                s = v->valuestring;
+        }
+        if (!s)
+                return 0;
+        *ret = b_strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int get_int(const cJSON *o, const char *key, const char *field, int def, int *ret,
+                   Error *e) {
+        const cJSON *v = member(o, key);
+
+        *ret = def;
+        if (!v)
+                return 0;
+        if (!cJSON_IsNumber(v) || v->valuedouble < -2147483648.0 || v->valuedouble > 2147483647.0)
+                return bad(e, field, "not an integer");
+        *ret = (int) v->valuedouble;
+        return 0;
+}
+
+static int get_duration(const cJSON *o, const char *key, const char *field, usec_t def,
+                        usec_t *ret, Error *e) {
+        const cJSON *v = member(o, key);
+
+        *ret = def;
+        if (!v)
+                return 0;
+        if (!cJSON_IsString(v) || duration_parse(v->valuestring, ret) < 0)
+                return bad(e, field, "not a duration");
+        return 0;
+}
+
+/* Orders "K=V" entries by key alone: "A=1" before "A1=1". */
+static int env_cmp(const void *x, const void *y) {
+        const char *a = *(const char *const *) x, *b = *(const char *const *) y;
+        size_t la = strcspn(a, "="), lb = strcspn(b, "=");
+        int c = memcmp(a, b, MIN(la, lb));
+
+        if (c != 0)
+                return c;
+        return la < lb ? -1 : la > lb;
+}
+
+static int get_env(const cJSON *spec, ServiceSpec *s, Error *e) {
+        const cJSON *env = member(spec, "env"), *it;
+        size_t n;
+        int r;
+
+        if (!env)
+                return 0;
+        if (!cJSON_IsObject(env))
+                return bad(e, "spec.env", "not a map");
+        cJSON_ArrayForEach(it, env) {
+                if (!cJSON_IsString(it) || !it->string)
+                        return bad(e, "spec.env", "value not a string");
+                r = strv_pushf(&s->env, "%s=%s", it->string, it->valuestring);
+                if (r < 0)
+                        return r;
+        }
+        /* Normalised specs are sorted already; sort anyway so the order never depends on it. */
+        n = strv_length(s->env);
+        if (n > 1)
+                qsort(s->env, n, sizeof(char *), env_cmp);
+        return 0;
+}
+
+static int get_ports(const cJSON *spec, ServiceSpec *s, Error *e) {
+        const cJSON *ports = member(spec, "ports"), *it;
+        size_t n;
+        int r;
+
+        if (!ports)
+                return 0;
+        if (!cJSON_IsArray(ports))
+                return bad(e, "spec.ports", "not a list");
+        n = (size_t) cJSON_GetArraySize(ports);
+        if (n == 0)
+                return 0;
+        s->ports = b_calloc(n, sizeof(*s->ports));
+        if (!s->ports)
+                return -ENOMEM;
+        cJSON_ArrayForEach(it, ports) {
+                ServicePort *p = &s->ports[s->n_ports++];
+
+                if (!cJSON_IsObject(it))
+                        return bad(e, "spec.ports", "item not a map");
+                r = get_int(it, "container_port", "spec.ports.container_port", 0,
+                            &p->container_port, e);
+                if (r >= 0)
+                        r = get_int(it, "host_port", "spec.ports.host_port", 0, &p->host_port, e);
+                if (r >= 0)
+                        r = get_string(it, "bind", "spec.ports.bind", "127.0.0.1", &p->bind, e);
+                if (r >= 0)
+                        r = get_string(it, "protocol", "spec.ports.protocol", "tcp", &p->protocol,
+                                       e);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int get_resources(const cJSON *spec, ServiceSpec *s, Error *e) {
+        const cJSON *res = member(spec, "resources"), *cpu, *mem;
+
+        if (!res)
+                return 0;
+        if (!cJSON_IsObject(res))
+                return bad(e, "spec.resources", "not a map");
+        cpu = member(res, "cpu");
+        mem = member(res, "memory");
+        if (cpu) {
+                if (!cJSON_IsNumber(cpu))
+                        return bad(e, "spec.resources.cpu", "not a number");
+                s->cpu = cpu->valuedouble;
+        }
+        if (mem) {
+                if (!cJSON_IsNumber(mem))
+                        return bad(e, "spec.resources.memory", "not a number of bytes");
+                s->memory = (int64_t) mem->valuedouble;
+        }
+        return 0;
+}
+
+static int get_restart(const cJSON *spec, ServiceSpec *s, Error *e) {
+        const cJSON *rp = member(spec, "restart_policy");
+        int r;
+
+        if (!rp) {
+                s->restart_policy = b_strdup("unless-stopped");
+                return s->restart_policy ? 0 : -ENOMEM;
+        }
+        if (!cJSON_IsObject(rp))
+                return bad(e, "spec.restart_policy", "not a map");
+        r = get_string(rp, "name", "spec.restart_policy.name", "unless-stopped",
+                       &s->restart_policy, e);
+        if (r >= 0)
+                r = get_int(rp, "max_retries", "spec.restart_policy.max_retries", 0,
+                            &s->restart_max_retries, e);
+        if (r >= 0)
+                r = get_duration(rp, "delay", "spec.restart_policy.delay", 0, &s->restart_delay, e);
+        return r;
+}
+
+static int get_healthcheck(const cJSON *spec, ServiceSpec *s, Error *e) {
+        const cJSON *hc = member(spec, "healthcheck"), *type;
+        ServiceHealthcheck *h = &s->healthcheck;
+        int r;
+
+        h->type = HEALTH_NONE;
+        if (!hc || cJSON_IsNull(hc))
+                return 0;
+        if (!cJSON_IsObject(hc))
+                return bad(e, "spec.healthcheck", "not a map");
+        type = member(hc, "type");
+        if (!cJSON_IsString(type))
+                return bad(e, "spec.healthcheck.type", "not a string");
+        if (streq(type->valuestring, "http"))
+                h->type = HEALTH_HTTP;
+        else if (streq(type->valuestring, "tcp"))
+                h->type = HEALTH_TCP;
+        else if (streq(type->valuestring, "command"))
+                h->type = HEALTH_COMMAND;
+        else
+                return bad(e, "spec.healthcheck.type", "unknown type");
+
+        r = get_string(hc, "path", "spec.healthcheck.path", h->type == HEALTH_HTTP ? "/" : NULL,
+                       &h->path, e);
+        if (r >= 0)
+                r = get_int(hc, "port", "spec.healthcheck.port", 0, &h->port, e);
+        if (r >= 0)
+                r = get_strv(hc, "command", "spec.healthcheck.command", &h->command, e);
+        if (r >= 0)
+                r = get_duration(hc, "interval", "spec.healthcheck.interval", 10 * USEC_PER_SEC,
+                                 &h->interval, e);
+        if (r >= 0)
+                r = get_duration(hc, "timeout", "spec.healthcheck.timeout", 2 * USEC_PER_SEC,
+                                 &h->timeout, e);
+        if (r >= 0)
+                r = get_int(hc, "healthy_threshold", "spec.healthcheck.healthy_threshold", 1,
+                            &h->healthy_threshold, e);
+        if (r >= 0)
+                r = get_int(hc, "unhealthy_threshold", "spec.healthcheck.unhealthy_threshold", 3,
+                            &h->unhealthy_threshold, e);
+        return r;
+}
+
+int service_spec_from_json(const cJSON *spec, ServiceSpec *ret, Error *reterr) {
+        _cleanup_(service_spec_release) ServiceSpec s = {0};
+        const cJSON *type, *paused;
+        int r;
+
+        assert_return(ret, -EINVAL);
+        if (!cJSON_IsObject(spec))
+                return bad(reterr, "spec", "not a map");
+
+        r = get_string(spec, "image", "spec.image", NULL, &s.image, reterr);
+        if (r < 0)
+                return r;
+        if (!s.image)
+                return bad(reterr, "spec.image", "missing");
+
+        type = member(spec, "type");
+        s.type = SERVICE_WEB;
+        if (type) {
+                if (!cJSON_IsString(type))
+                        return bad(reterr, "spec.type", "not a string");
+                if (streq(type->valuestring, "worker"))
+                        s.type = SERVICE_WORKER;
+                else if (!streq(type->valuestring, "web"))
+                        return bad(reterr, "spec.type", "unknown type");
+        }
+
+        r = get_strv(spec, "command", "spec.command", &s.command, reterr);
+        if (r >= 0 && strv_length(s.command) == 0)
+                s.command = strv_free(s.command);
+        if (r >= 0)
+                r = get_strv(spec, "args", "spec.args", &s.args, reterr);
+        if (r >= 0 && strv_length(s.args) == 0)
+                s.args = strv_free(s.args);
+        if (r >= 0)
+                r = get_env(spec, &s, reterr);
+        if (r >= 0)
+                r = get_ports(spec, &s, reterr);
+        if (r >= 0)
+                r = get_resources(spec, &s, reterr);
+        if (r >= 0)
+                r = get_int(spec, "replicas", "spec.replicas", 1, &s.replicas, reterr);
+        if (r >= 0)
+                r = get_restart(spec, &s, reterr);
+        if (r >= 0)
+                r = get_healthcheck(spec, &s, reterr);
+        if (r >= 0)
+                r = get_strv(spec, "networks", "spec.networks", &s.networks, reterr);
+        if (r < 0)
+                return r;
+        if (strv_length(s.networks) == 0)
+                s.networks = strv_free(s.networks);
+
+        paused = member(spec, "paused");
+        if (paused) {
+                if (!cJSON_IsBool(paused))
+                        return bad(reterr, "spec.paused", "not a boolean");
+                s.paused = cJSON_IsTrue(paused);
+        }
+
+        *ret = s;
+        s = (ServiceSpec) {0};
+        return 0;
+}

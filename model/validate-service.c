@@ -1,0 +1,882 @@
+/* SPDX-License-Identifier: MIT */
+#include <cjson/cJSON.h>
+
+#include "util/common.h"
+#include "model/json-util.h"
+#include "model/resource.h"
+#include "model/service.h"
+#include "model/units.h"
+#include "model/validate-util.h"
+
+/* docker_service: validation and normalisation. The output is a new object with every default
+ * filled in and keys in one fixed order, so the same intent always serialises to the same
+ * bytes (and hashes the same). Normalised output validates again to itself. */
+
+#define PORTS_MAX      64
+#define ENV_MAX        1024
+#define ENV_NAME_MAX   256
+#define ARGV_MAX       256
+#define NETWORKS_MAX   16
+#define IMAGE_MAX      512
+#define IMAGE_NAME_MAX 255
+#define REPLICAS_MAX   100
+#define CPU_MIN        0.01
+#define CPU_MAX        64.0
+#define MEMORY_MIN     ((int64_t) 4 << 20)
+#define MEMORY_MAX     ((int64_t) 256 << 30)
+#define RETRIES_MAX    1000
+#define PATH_MAX_LEN   1024
+
+static const char *const spec_fields[] = {
+        "image", "type",  "command",        "args",        "env",      "ports",  "plan",
+        "resources", "replicas", "restart_policy", "healthcheck", "networks", "paused", NULL,
+};
+/* In the contract, not implemented yet: refused by name so nobody is silently ignored. */
+static const char *const spec_unsupported[] = {
+        "secrets", "config_files", "volumes", "depends_on", "deploy", NULL,
+};
+
+static const struct {
+        const char *name;
+        double cpu;
+        int64_t memory;
+} plans[] = {
+        {"small", 0.25, (int64_t) 256 << 20},
+        {"medium", 0.5, (int64_t) 512 << 20},
+        {"large", 1.0, (int64_t) 1 << 30},
+};
+
+/* ---- image references ------------------------------------------------------------------ */
+
+static bool is_lower_alnum(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static bool is_alnum(char c) {
+        return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+/* [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)* over s[0..n) */
+static bool path_component_valid(const char *s, size_t n) {
+        size_t i = 0;
+
+        while (i < n) {
+                size_t run = 0;
+
+                while (i < n && is_lower_alnum(s[i]))
+                        i++, run++;
+                if (run == 0)
+                        return false;
+                if (i == n)
+                        return true;
+                if (s[i] == '.')
+                        i++;
+                else if (s[i] == '_')
+                        i += (i + 1 < n && s[i + 1] == '_') ? 2 : 1;
+                else if (s[i] == '-')
+                        while (i < n && s[i] == '-')
+                                i++;
+                else
+                        return false;
+                if (i == n)
+                        return false;
+        }
+        return false;
+}
+
+/* host[:port], host = dot-separated ([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]) */
+static bool domain_valid(const char *s, size_t n) {
+        const char *colon = memchr(s, ':', n);
+        size_t hn = colon ? (size_t) (colon - s) : n;
+        size_t i = 0;
+
+        if (colon) {
+                size_t pn = n - hn - 1;
+
+                if (pn == 0 || pn > 5)
+                        return false;
+                for (size_t k = hn + 1; k < n; k++)
+                        if (s[k] < '0' || s[k] > '9')
+                                return false;
+        }
+        while (i < hn) {
+                size_t start = i;
+
+                while (i < hn && s[i] != '.')
+                        i++;
+                if (i == start || !is_alnum(s[start]) || !is_alnum(s[i - 1]))
+                        return false;
+                for (size_t k = start; k < i; k++)
+                        if (!is_alnum(s[k]) && s[k] != '-')
+                                return false;
+                if (i < hn && ++i == hn)
+                        return false; /* trailing dot */
+        }
+        return hn > 0;
+}
+
+static bool is_word(char c) {
+        return is_alnum(c) || c == '_';
+}
+
+/* Returns NULL when valid, else why not. */
+static const char *image_reference_check(const char *ref) {
+        const char *at = strchr(ref, '@'), *slash, *colon;
+        size_t n = at ? (size_t) (at - ref) : strlen(ref);
+        size_t name_len, start = 0;
+
+        for (const char *p = ref; *p; p++)
+                if (*p <= ' ' || *p >= 0x7f)
+                        return "it contains spaces or non-ASCII characters";
+        if (at) {
+                const char *d = at + 1;
+
+                if (!strneq(d, "sha256:", 7) || strlen(d + 7) != 64 ||
+                    strspn(d + 7, "0123456789abcdef") != 64)
+                        return "a digest must be @sha256: followed by 64 lower-case hex digits";
+        }
+        if (n == 0)
+                return "the repository name is empty";
+
+        /* A ':' after the last '/' starts the tag. */
+        slash = memrchr(ref, '/', n);
+        colon = memrchr(slash ? slash : ref, ':', n - (size_t) (slash ? slash - ref : 0));
+        name_len = colon ? (size_t) (colon - ref) : n;
+        if (colon) {
+                const char *tag = colon + 1;
+                size_t tn = n - name_len - 1;
+
+                if (tn == 0)
+                        return "the tag after ':' is empty";
+                if (tn > 128)
+                        return "the tag is longer than 128 characters";
+                if (!is_word(tag[0]))
+                        return "a tag must start with a letter, digit or '_'";
+                for (size_t i = 0; i < tn; i++)
+                        if (!is_word(tag[i]) && tag[i] != '.' && tag[i] != '-')
+                                return "a tag may contain only letters, digits, '_', '.' and '-'";
+        }
+        if (name_len == 0)
+                return "the repository name is empty";
+        if (name_len > IMAGE_NAME_MAX)
+                return "the repository name is longer than 255 characters";
+
+        /* The first component is a registry when it looks like one: a '.', a ':' or localhost. */
+        slash = memchr(ref, '/', name_len);
+        if (slash) {
+                size_t dn = (size_t) (slash - ref);
+                bool is_domain = memchr(ref, '.', dn) || memchr(ref, ':', dn) ||
+                                 (dn == 9 && strneq(ref, "localhost", 9));
+
+                if (is_domain) {
+                        if (!domain_valid(ref, dn))
+                                return "the registry host is not valid";
+                        start = dn + 1;
+                }
+        }
+        while (start <= name_len) {
+                const char *end = memchr(ref + start, '/', name_len - start);
+                size_t cn = end ? (size_t) (end - ref) - start : name_len - start;
+
+                if (cn == 0)
+                        return "a path component is empty";
+                if (!path_component_valid(ref + start, cn))
+                        return "repository path components are lower-case letters and digits "
+                               "separated by '.', '_', '__' or '-'";
+                start += cn + 1;
+        }
+        return NULL;
+}
+
+/* ---- fields ----------------------------------------------------------------------------- */
+
+static bool env_name_valid(const char *s) {
+        if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+                return false;
+        for (const char *p = s + 1; *p; p++)
+                if (!is_word(*p))
+                        return false;
+        return true;
+}
+
+/* Strict dotted quad: four decimal octets, no leading zeros. */
+static bool ipv4_valid(const char *s) {
+        for (int part = 0; part < 4; part++) {
+                int v = 0, digits = 0;
+
+                if (part > 0 && *s++ != '.')
+                        return false;
+                if (s[0] == '0' && s[1] >= '0' && s[1] <= '9')
+                        return false;
+                while (*s >= '0' && *s <= '9' && digits < 4) {
+                        v = v * 10 + (*s++ - '0');
+                        digits++;
+                }
+                if (digits == 0 || v > 255)
+                        return false;
+        }
+        return *s == 0;
+}
+
+static int add_string(cJSON *o, const char *key, const char *s) {
+        return json_add_item_take(o, key, cJSON_CreateString(s));
+}
+
+static int add_number(cJSON *o, const char *key, double v) {
+        return json_add_item_take(o, key, cJSON_CreateNumber(v));
+}
+
+static int add_duration(cJSON *o, const char *key, usec_t t) {
+        char buf[64];
+
+        return add_string(o, key, duration_format(t, buf, sizeof(buf)));
+}
+
+static int v_image(const cJSON *spec, cJSON *out, Error *e) {
+        const cJSON *v = spec_member(spec, "image");
+        const char *s, *why;
+        char d[64];
+        int r;
+
+        if (!v)
+                return verr(e, -EINVAL, R_REQUIRED, "spec.image",
+                            "is required (the container image to run, e.g. berth/busybox)");
+        r = want_string(v, "spec.image", IMAGE_MAX, &s, e);
+        if (r < 0)
+                return r;
+        why = image_reference_check(s);
+        if (why)
+                return verr(e, -EINVAL, R_INVALID_VALUE, "spec.image",
+                            "%s is not a valid image reference: %s",
+                            json_describe(v, d, sizeof(d)), why);
+        return add_string(out, "image", s);
+}
+
+static int v_type(const cJSON *spec, cJSON *out, Error *e) {
+        static const char *const types[] = {"web", "worker", NULL};
+        const cJSON *v = spec_member(spec, "type");
+        const char *s = "web";
+        int r;
+
+        if (v) {
+                r = want_enum(v, "spec.type", types, &s, e);
+                if (r < 0)
+                        return r;
+        }
+        return add_string(out, "type", s);
+}
+
+static int v_argv(const cJSON *spec, const char *key, cJSON *out, Error *e) {
+        const cJSON *v = spec_member(spec, key);
+        cJSON *l = NULL;
+        int r;
+
+        if (!v)
+                return json_add_item_take(out, key, cJSON_CreateArray());
+        r = want_string_list(v, path_key("spec", key).s, true, ARGV_MAX, &l, e);
+        if (r < 0)
+                return r;
+        return json_add_item_take(out, key, l);
+}
+
+static int cmp_item_key(const void *a, const void *b) {
+        return strcmp((*(const cJSON *const *) a)->string, (*(const cJSON *const *) b)->string);
+}
+
+/* A new object with o's members in key order (o's keys are unique). */
+static cJSON *sorted_copy(const cJSON *o) {
+        _cleanup_free_ const cJSON **items = NULL;
+        _cleanup_json_ cJSON *copy = cJSON_CreateObject();
+        size_t n = (size_t) cJSON_GetArraySize(o), i = 0;
+        const cJSON *c;
+
+        if (!copy)
+                return NULL;
+        if (n == 0)
+                return TAKE_PTR(copy);
+        items = b_malloc(n * sizeof(*items));
+        if (!items)
+                return NULL;
+        cJSON_ArrayForEach(c, o)
+                items[i++] = c;
+        qsort(items, n, sizeof(*items), cmp_item_key);
+        for (i = 0; i < n; i++)
+                if (json_add_item_take(copy, items[i]->string,
+                                       cJSON_CreateString(items[i]->valuestring)) < 0)
+                        return NULL;
+        return TAKE_PTR(copy);
+}
+
+static int v_env(const cJSON *spec, cJSON *out, Error *e) {
+        const cJSON *v = spec_member(spec, "env"), *c;
+        _cleanup_json_ cJSON *env = NULL;
+        const char *dup = NULL;
+        int r;
+
+        if (!v)
+                return json_add_item_take(out, "env", cJSON_CreateObject());
+        r = want_map(v, "spec.env", e);
+        if (r < 0)
+                return r;
+        if (cJSON_GetArraySize(v) > ENV_MAX)
+                return verr(e, -EINVAL, R_OUT_OF_RANGE, "spec.env", "has more than %d variables",
+                            ENV_MAX);
+        r = json_find_duplicate_key(v, &dup);
+        if (r < 0)
+                return r;
+        if (dup)
+                return verr(e, -EINVAL, R_DUPLICATE, path_key("spec.env", dup).s,
+                            "is set more than once");
+        env = cJSON_CreateObject();
+        if (!env)
+                return -ENOMEM;
+        cJSON_ArrayForEach(c, v) {
+                Path f = path_key("spec.env", c->string);
+                _cleanup_free_ char *value = NULL;
+
+                if (strlen(c->string) > ENV_NAME_MAX || !env_name_valid(c->string))
+                        return verr(e, -EINVAL, R_INVALID_NAME, f.s,
+                                    "\"%s\" is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)",
+                                    c->string);
+                r = want_scalar_string(c, f.s, SPEC_STRING_MAX, &value, e);
+                if (r < 0)
+                        return r;
+                r = add_string(env, c->string, value);
+                if (r < 0)
+                        return r;
+        }
+        return json_add_item_take(out, "env", sorted_copy(env));
+}
+
+static int v_port(const cJSON *p, const char *field, cJSON **ret, int64_t *ret_host,
+                  const char **ret_proto, Error *e) {
+        static const char *const known[] = {"container_port", "host_port", "bind", "protocol",
+                                            NULL};
+        static const char *const protocols[] = {"tcp", "udp", NULL};
+        _cleanup_json_ cJSON *o = NULL;
+        const cJSON *v;
+        int64_t cport, hport = 0;
+        const char *bind = NULL, *proto = "tcp";
+        char d[64];
+        int r;
+
+        r = check_map(p, field, known, NULL, NULL, e);
+        if (r < 0)
+                return r;
+        v = spec_member(p, "container_port");
+        if (!v)
+                return verr(e, -EINVAL, R_REQUIRED, path_key(field, "container_port").s,
+                            "is required");
+        r = want_int(v, path_key(field, "container_port").s, 1, 65535, &cport, e);
+        if (r < 0)
+                return r;
+        v = spec_member(p, "host_port");
+        if (v) {
+                r = want_int(v, path_key(field, "host_port").s, 1, 65535, &hport, e);
+                if (r < 0)
+                        return r;
+        }
+        v = spec_member(p, "bind");
+        if (v) {
+                r = want_string(v, path_key(field, "bind").s, 64, &bind, e);
+                if (r < 0)
+                        return r;
+                if (!ipv4_valid(bind))
+                        return verr(e, -EINVAL, R_INVALID_VALUE, path_key(field, "bind").s,
+                                    "%s is not an IPv4 address", json_describe(v, d, sizeof(d)));
+                if (hport == 0)
+                        return verr(e, -EINVAL, R_INVALID_VALUE, path_key(field, "bind").s,
+                                    "only applies to a published port: set host_port too");
+        }
+        v = spec_member(p, "protocol");
+        if (v) {
+                r = want_enum(v, path_key(field, "protocol").s, protocols, &proto, e);
+                if (r < 0)
+                        return r;
+        }
+
+        o = cJSON_CreateObject();
+        if (!o)
+                return -ENOMEM;
+        r = add_number(o, "container_port", (double) cport);
+        if (r >= 0 && hport > 0)
+                r = add_number(o, "host_port", (double) hport);
+        if (r >= 0 && hport > 0)
+                r = add_string(o, "bind", bind ? bind : "127.0.0.1");
+        if (r >= 0)
+                r = add_string(o, "protocol", proto);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        *ret_host = hport;
+        *ret_proto = proto;
+        return 0;
+}
+
+static int v_ports(const cJSON *spec, cJSON *out, Error *e) {
+        const cJSON *v = spec_member(spec, "ports"), *it;
+        cJSON *ports;
+        size_t i = 0;
+        char d[64];
+        int r;
+
+        ports = cJSON_AddArrayToObject(out, "ports");
+        if (!ports)
+                return -ENOMEM;
+        if (!v)
+                return 0;
+        if (!cJSON_IsArray(v))
+                return verr(e, -EINVAL, R_INVALID_TYPE, "spec.ports",
+                            "must be a list of {container_port, host_port}, not %s",
+                            json_describe(v, d, sizeof(d)));
+        if (cJSON_GetArraySize(v) > PORTS_MAX)
+                return verr(e, -EINVAL, R_OUT_OF_RANGE, "spec.ports", "has more than %d ports",
+                            PORTS_MAX);
+        cJSON_ArrayForEach(it, v) {
+                Path f = path_index("spec.ports", i);
+                const char *proto = "tcp";
+                int64_t hport = 0;
+                cJSON *o = NULL;
+                size_t j = 0;
+                const cJSON *prev;
+
+                r = v_port(it, f.s, &o, &hport, &proto, e);
+                if (r < 0)
+                        return r;
+                /* Compare with the ports accepted so far (normalised, so fields are present). */
+                cJSON_ArrayForEach(prev, ports) {
+                        const cJSON *pp = cJSON_GetObjectItemCaseSensitive(prev, "protocol");
+                        const cJSON *pc = cJSON_GetObjectItemCaseSensitive(prev, "container_port");
+                        const cJSON *ph = cJSON_GetObjectItemCaseSensitive(prev, "host_port");
+                        const cJSON *oc = cJSON_GetObjectItemCaseSensitive(o, "container_port");
+
+                        if (!streq(pp->valuestring, proto)) {
+                                j++;
+                                continue;
+                        }
+                        if (hport > 0 && ph && (int64_t) ph->valuedouble == hport) {
+                                cJSON_Delete(o);
+                                return verr(e, -EINVAL, R_DUPLICATE, path_key(f.s, "host_port").s,
+                                            "host port %" PRId64 "/%s is already published by "
+                                            "spec.ports[%zu]",
+                                            hport, proto, j);
+                        }
+                        if (pc->valuedouble == oc->valuedouble) {
+                                cJSON_Delete(o);
+                                return verr(e, -EINVAL, R_DUPLICATE,
+                                            path_key(f.s, "container_port").s,
+                                            "container port %.0f/%s is already listed in "
+                                            "spec.ports[%zu]",
+                                            oc->valuedouble, proto, j);
+                        }
+                        j++;
+                }
+                r = json_add_item_take(ports, NULL, o);
+                if (r < 0)
+                        return r;
+                i++;
+        }
+        return 0;
+}
+
+static int plan_find(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(plans); i++)
+                if (streq(plans[i].name, name))
+                        return (int) i;
+        return -1;
+}
+
+static int v_resources(const cJSON *spec, cJSON *out, Error *e) {
+        static const char *const known[] = {"cpu", "memory", NULL};
+        static const char *const plan_names[] = {"small", "medium", "large", NULL};
+        const cJSON *pv = spec_member(spec, "plan"), *rv = spec_member(spec, "resources"), *v;
+        const char *plan = NULL;
+        double cpu = 0;
+        int64_t memory = 0;
+        bool have_cpu = false, have_mem = false;
+        char d[64];
+        int r;
+
+        if (pv) {
+                r = want_enum(pv, "spec.plan", plan_names, &plan, e);
+                if (r < 0)
+                        return r;
+        }
+        if (rv) {
+                r = check_map(rv, "spec.resources", known, NULL, NULL, e);
+                if (r < 0)
+                        return r;
+                v = spec_member(rv, "cpu");
+                if (v) {
+                        r = want_number(v, "spec.resources.cpu", CPU_MIN, CPU_MAX, &cpu, e);
+                        if (r < 0)
+                                return r;
+                        have_cpu = true;
+                }
+                v = spec_member(rv, "memory");
+                if (v) {
+                        if (cJSON_IsNumber(v)) {
+                                r = want_int(v, "spec.resources.memory", MEMORY_MIN, MEMORY_MAX,
+                                             &memory, e);
+                                if (r < 0)
+                                        return r;
+                        } else if (cJSON_IsString(v)) {
+                                r = memory_parse(v->valuestring, &memory);
+                                if (r == -EINVAL)
+                                        return verr(e, -EINVAL, R_INVALID_VALUE,
+                                                    "spec.resources.memory",
+                                                    "%s is not a size (use bytes or a unit: "
+                                                    "Ki, Mi, Gi, or K, M, G: \"256Mi\")",
+                                                    json_describe(v, d, sizeof(d)));
+                                if (r < 0 || memory < MEMORY_MIN || memory > MEMORY_MAX)
+                                        return verr(e, -EINVAL, R_OUT_OF_RANGE,
+                                                    "spec.resources.memory",
+                                                    "%s is out of range (4Mi..256Gi)",
+                                                    json_describe(v, d, sizeof(d)));
+                        } else
+                                return verr(e, -EINVAL, R_INVALID_TYPE, "spec.resources.memory",
+                                            "must be a size such as \"256Mi\", not %s",
+                                            json_describe(v, d, sizeof(d)));
+                        have_mem = true;
+                }
+        }
+        if (plan) {
+                int i = plan_find(plan);
+
+                /* A normalised spec carries both, equal: that re-validates to itself. */
+                if (rv && (!have_cpu || !have_mem || cpu != plans[i].cpu ||
+                           memory != plans[i].memory))
+                        return verr(e, -EINVAL, R_CONFLICT, "spec.resources",
+                                    "set either plan or resources, not both");
+                cpu = plans[i].cpu;
+                memory = plans[i].memory;
+                have_cpu = have_mem = true;
+                r = add_string(out, "plan", plan);
+                if (r < 0)
+                        return r;
+        }
+        if (have_cpu || have_mem) {
+                cJSON *res = cJSON_AddObjectToObject(out, "resources");
+
+                if (!res)
+                        return -ENOMEM;
+                r = have_cpu ? add_number(res, "cpu", cpu) : 0;
+                if (r >= 0 && have_mem)
+                        r = add_number(res, "memory", (double) memory);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int v_replicas(const cJSON *spec, cJSON *out, int64_t *ret, Error *e) {
+        const cJSON *v = spec_member(spec, "replicas");
+        int64_t n = 1;
+        int r;
+
+        if (v) {
+                r = want_int(v, "spec.replicas", 0, REPLICAS_MAX, &n, e);
+                if (r < 0)
+                        return r;
+        }
+        *ret = n;
+        return add_number(out, "replicas", (double) n);
+}
+
+/* A published host port can be bound by one container only. */
+static int check_host_ports(const cJSON *out, int64_t replicas, Error *e) {
+        const cJSON *ports = cJSON_GetObjectItemCaseSensitive(out, "ports"), *p;
+        size_t i = 0;
+
+        if (replicas <= 1)
+                return 0;
+        cJSON_ArrayForEach(p, ports) {
+                const cJSON *h = cJSON_GetObjectItemCaseSensitive(p, "host_port");
+
+                if (h)
+                        return verr(e, -EINVAL, R_CONFLICT,
+                                    path_key(path_index("spec.ports", i).s, "host_port").s,
+                                    "a published port can only be bound by one replica, and "
+                                    "replicas is %" PRId64 " (until berth's load balancer lands, "
+                                    "use replicas: 1 or drop host_port)",
+                                    replicas);
+                i++;
+        }
+        return 0;
+}
+
+static int v_restart(const cJSON *spec, cJSON *out, Error *e) {
+        static const char *const known[] = {"name", "max_retries", "delay", NULL};
+        static const char *const names[] = {"no", "on-failure", "always", "unless-stopped", NULL};
+        const cJSON *v = spec_member(spec, "restart_policy"), *f;
+        const char *name = "unless-stopped";
+        int64_t retries = 0;
+        usec_t delay = 0;
+        cJSON *o;
+        int r;
+
+        if (v && cJSON_IsString(v)) {
+                /* Shorthand: restart_policy: always */
+                r = want_enum(v, "spec.restart_policy", names, &name, e);
+                if (r < 0)
+                        return r;
+        } else if (v) {
+                r = check_map(v, "spec.restart_policy", known, NULL, NULL, e);
+                if (r < 0)
+                        return r;
+                f = spec_member(v, "name");
+                if (f) {
+                        r = want_enum(f, "spec.restart_policy.name", names, &name, e);
+                        if (r < 0)
+                                return r;
+                }
+                f = spec_member(v, "max_retries");
+                if (f) {
+                        r = want_int(f, "spec.restart_policy.max_retries", 0, RETRIES_MAX,
+                                     &retries, e);
+                        if (r < 0)
+                                return r;
+                        if (!streq(name, "on-failure"))
+                                return verr(e, -EINVAL, R_INVALID_VALUE,
+                                            "spec.restart_policy.max_retries",
+                                            "only applies with name: on-failure (name is %s)",
+                                            name);
+                }
+                f = spec_member(v, "delay");
+                if (f) {
+                        r = want_duration(f, "spec.restart_policy.delay", 0,
+                                          3600 * USEC_PER_SEC, &delay, e);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        o = cJSON_AddObjectToObject(out, "restart_policy");
+        if (!o)
+                return -ENOMEM;
+        r = add_string(o, "name", name);
+        if (r >= 0 && streq(name, "on-failure"))
+                r = add_number(o, "max_retries", (double) retries);
+        if (r >= 0)
+                r = add_duration(o, "delay", delay);
+        return r;
+}
+
+static int v_healthcheck(const cJSON *spec, cJSON *out, Error *e) {
+        static const char *const known[] = {"type",     "path",    "port",
+                                            "command",  "interval", "timeout",
+                                            "healthy_threshold", "unhealthy_threshold", NULL};
+        static const char *const types[] = {"http", "tcp", "command", NULL};
+        const cJSON *v = spec_member(spec, "healthcheck"), *f;
+        _cleanup_json_ cJSON *command = NULL;
+        const char *type, *path = "/";
+        int64_t port = 0, healthy = 1, unhealthy = 3;
+        usec_t interval = 10 * USEC_PER_SEC, timeout;
+        char d[64], a[32], b[32];
+        cJSON *o;
+        int r;
+
+        if (!v)
+                return 0;
+        r = check_map(v, "spec.healthcheck", known, NULL, NULL, e);
+        if (r < 0)
+                return r;
+        f = spec_member(v, "type");
+        if (!f)
+                return verr(e, -EINVAL, R_REQUIRED, "spec.healthcheck.type",
+                            "is required (http, tcp or command)");
+        r = want_enum(f, "spec.healthcheck.type", types, &type, e);
+        if (r < 0)
+                return r;
+
+        f = spec_member(v, "path");
+        if (f) {
+                if (!streq(type, "http"))
+                        return verr(e, -EINVAL, R_INVALID_VALUE, "spec.healthcheck.path",
+                                    "only applies to type http");
+                r = want_string(f, "spec.healthcheck.path", PATH_MAX_LEN, &path, e);
+                if (r < 0)
+                        return r;
+                if (path[0] != '/' || strpbrk(path, " \t\r\n"))
+                        return verr(e, -EINVAL, R_INVALID_VALUE, "spec.healthcheck.path",
+                                    "%s must start with '/' and contain no spaces",
+                                    json_describe(f, d, sizeof(d)));
+                for (const char *p = path; *p; p++)
+                        if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                                return verr(e, -EINVAL, R_INVALID_VALUE,
+                                            "spec.healthcheck.path",
+                                            "contains control characters");
+        }
+
+        f = spec_member(v, "port");
+        if (f) {
+                if (streq(type, "command"))
+                        return verr(e, -EINVAL, R_INVALID_VALUE, "spec.healthcheck.port",
+                                    "only applies to types http and tcp");
+                r = want_int(f, "spec.healthcheck.port", 1, 65535, &port, e);
+                if (r < 0)
+                        return r;
+        } else if (!streq(type, "command")) {
+                const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(out, "ports"), 0);
+
+                if (!first)
+                        return verr(e, -EINVAL, R_REQUIRED, "spec.healthcheck.port",
+                                    "is required for a %s check when the service has no ports",
+                                    type);
+                port = (int64_t) cJSON_GetObjectItemCaseSensitive(first, "container_port")
+                               ->valuedouble;
+        }
+
+        f = spec_member(v, "command");
+        if (f) {
+                if (!streq(type, "command"))
+                        return verr(e, -EINVAL, R_INVALID_VALUE, "spec.healthcheck.command",
+                                    "only applies to type command");
+                r = want_string_list(f, "spec.healthcheck.command", false, ARGV_MAX, &command, e);
+                if (r < 0)
+                        return r;
+        }
+        if (streq(type, "command") && cJSON_GetArraySize(command) == 0)
+                return verr(e, -EINVAL, R_REQUIRED, "spec.healthcheck.command",
+                            "is required for type command (a list such as [\"pg_isready\"])");
+
+        f = spec_member(v, "interval");
+        if (f) {
+                r = want_duration(f, "spec.healthcheck.interval", USEC_PER_SEC,
+                                  3600 * USEC_PER_SEC, &interval, e);
+                if (r < 0)
+                        return r;
+        }
+        timeout = MIN(2 * USEC_PER_SEC, interval);
+        f = spec_member(v, "timeout");
+        if (f) {
+                r = want_duration(f, "spec.healthcheck.timeout", USEC_PER_MSEC,
+                                  3600 * USEC_PER_SEC, &timeout, e);
+                if (r < 0)
+                        return r;
+                if (timeout > interval)
+                        return verr(e, -EINVAL, R_OUT_OF_RANGE, "spec.healthcheck.timeout",
+                                    "%s is longer than the interval (%s)",
+                                    duration_format(timeout, a, sizeof(a)),
+                                    duration_format(interval, b, sizeof(b)));
+        }
+        f = spec_member(v, "healthy_threshold");
+        if (f) {
+                r = want_int(f, "spec.healthcheck.healthy_threshold", 1, 10, &healthy, e);
+                if (r < 0)
+                        return r;
+        }
+        f = spec_member(v, "unhealthy_threshold");
+        if (f) {
+                r = want_int(f, "spec.healthcheck.unhealthy_threshold", 1, 10, &unhealthy, e);
+                if (r < 0)
+                        return r;
+        }
+
+        o = cJSON_AddObjectToObject(out, "healthcheck");
+        if (!o)
+                return -ENOMEM;
+        r = add_string(o, "type", type);
+        if (r >= 0 && streq(type, "http"))
+                r = add_string(o, "path", path);
+        if (r >= 0 && !streq(type, "command"))
+                r = add_number(o, "port", (double) port);
+        if (r >= 0 && streq(type, "command"))
+                r = json_add_item_take(o, "command", TAKE_PTR(command));
+        if (r >= 0)
+                r = add_duration(o, "interval", interval);
+        if (r >= 0)
+                r = add_duration(o, "timeout", timeout);
+        if (r >= 0)
+                r = add_number(o, "healthy_threshold", (double) healthy);
+        if (r >= 0)
+                r = add_number(o, "unhealthy_threshold", (double) unhealthy);
+        return r;
+}
+
+static int v_networks(const cJSON *spec, cJSON *out, Error *e) {
+        const cJSON *v = spec_member(spec, "networks"), *it;
+        _cleanup_json_ cJSON *l = NULL;
+        size_t i = 0;
+        int r;
+
+        if (!v)
+                return json_add_item_take(out, "networks", cJSON_CreateArray());
+        r = want_string_list(v, "spec.networks", false, NETWORKS_MAX, &l, e);
+        if (r < 0)
+                return r;
+        cJSON_ArrayForEach(it, l) {
+                Path f = path_index("spec.networks", i);
+
+                if (!name_is_valid(it->valuestring))
+                        return verr(e, -EINVAL, R_INVALID_NAME, f.s,
+                                    "\"%s\" is not a valid network name (a DNS label: "
+                                    "lower-case letters, digits and '-')",
+                                    it->valuestring);
+                for (const cJSON *p = l->child; p != it; p = p->next)
+                        if (streq(p->valuestring, it->valuestring))
+                                return verr(e, -EINVAL, R_DUPLICATE, f.s,
+                                            "\"%s\" is listed twice", it->valuestring);
+                i++;
+        }
+        return json_add_item_take(out, "networks", TAKE_PTR(l));
+}
+
+static int v_paused(const cJSON *spec, cJSON *out, Error *e) {
+        const cJSON *v = spec_member(spec, "paused");
+        bool paused = false;
+        int r;
+
+        if (v) {
+                r = want_bool(v, "spec.paused", &paused, e);
+                if (r < 0)
+                        return r;
+        }
+        return json_add_item_take(out, "paused", cJSON_CreateBool(paused));
+}
+
+int service_spec_validate(const cJSON *spec, cJSON **ret, Error *reterr) {
+        _cleanup_json_ cJSON *out = NULL;
+        int64_t replicas;
+        int r;
+
+        assert_return(ret, -EINVAL);
+        if (!spec)
+                return verr(reterr, -EINVAL, R_REQUIRED, "spec", "is required");
+        r = check_map(spec, "spec", spec_fields, spec_unsupported, NULL, reterr);
+        if (r < 0)
+                return r;
+        out = cJSON_CreateObject();
+        if (!out)
+                return -ENOMEM;
+
+        /* Fixed order: this is the order of the normalised output. */
+        r = v_image(spec, out, reterr);
+        if (r >= 0)
+                r = v_type(spec, out, reterr);
+        if (r >= 0)
+                r = v_argv(spec, "command", out, reterr);
+        if (r >= 0)
+                r = v_argv(spec, "args", out, reterr);
+        if (r >= 0)
+                r = v_env(spec, out, reterr);
+        if (r >= 0)
+                r = v_ports(spec, out, reterr);
+        if (r >= 0)
+                r = v_resources(spec, out, reterr);
+        if (r >= 0)
+                r = v_replicas(spec, out, &replicas, reterr);
+        if (r >= 0)
+                r = check_host_ports(out, replicas, reterr);
+        if (r >= 0)
+                r = v_restart(spec, out, reterr);
+        if (r >= 0)
+                r = v_healthcheck(spec, out, reterr);
+        if (r >= 0)
+                r = v_networks(spec, out, reterr);
+        if (r >= 0)
+                r = v_paused(spec, out, reterr);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(out);
+        return 0;
+}

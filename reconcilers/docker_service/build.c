@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+#include "util/common.h"
+
+#include "reconcilers/docker_service/service.h"
+
+static int push_label(char ***labels, const char *k, const char *v) {
+        return strv_pushf(labels, "%s=%s", k, v);
+}
+
+static int ports_copy(const ServiceSpec *spec, ContainerConfig *c) {
+        if (spec->n_ports == 0)
+                return 0;
+        c->ports = b_calloc(spec->n_ports, sizeof(PortBinding));
+        if (!c->ports)
+                return -ENOMEM;
+        for (size_t i = 0; i < spec->n_ports; i++) {
+                const ServicePort *sp = &spec->ports[i];
+                PortBinding *pb = &c->ports[c->n_ports++];
+
+                pb->container_port = sp->container_port;
+                pb->host_port = sp->host_port;
+                pb->host_ip = sp->bind ? b_strdup(sp->bind) : NULL;
+                pb->protocol = sp->protocol ? b_strdup(sp->protocol) : NULL;
+                if ((sp->bind && !pb->host_ip) || (sp->protocol && !pb->protocol))
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Only command probes run inside the container (through Docker's own healthcheck): http and
+ * tcp probes are made by berth from outside, so they work on images with no shell or tools. */
+static int healthcheck_copy(const ServiceSpec *spec, ContainerConfig *c) {
+        const ServiceHealthcheck *hc = &spec->healthcheck;
+        int r;
+
+        if (hc->type != HEALTH_COMMAND)
+                return 0;
+        r = strv_push(&c->health_test, "CMD");
+        for (char **a = hc->command; r >= 0 && a && *a; a++)
+                r = strv_push(&c->health_test, *a);
+        c->health_interval = hc->interval;
+        c->health_timeout = hc->timeout;
+        c->health_retries = hc->unhealthy_threshold;
+        return r;
+}
+
+int service_container_config(const ResourceRef *ref, const ServiceSpec *spec, unsigned index,
+                             ContainerConfig *ret, Error *reterr) {
+        _cleanup_(container_config_release) ContainerConfig c = {0};
+        char name[128], net[96], idx[16], hash[65];
+        int r;
+
+        assert_return(ref && spec && ret, -EINVAL);
+
+        r = name_container(name, sizeof(name), ref->project, ref->name, SERVICE_ROLE, index);
+        if (r < 0)
+                return err_set(reterr, r, "metadata.name", "container name too long");
+        r = name_project_network(net, sizeof(net), ref->project);
+        if (r < 0)
+                return err_set(reterr, r, "metadata.project", "network name too long");
+
+        c.name = b_strdup(name);
+        c.image = b_strdup(spec->image);
+        c.hostname = b_strdup(name);
+        c.network = b_strdup(net);
+        c.restart_policy = b_strdup(spec->restart_policy ? spec->restart_policy : "unless-stopped");
+        if (!c.name || !c.image || !c.hostname || !c.network || !c.restart_policy)
+                return -ENOMEM;
+        if (spec->command && !(c.entrypoint = strv_copy(spec->command)))
+                return -ENOMEM;
+        if (spec->args && !(c.cmd = strv_copy(spec->args)))
+                return -ENOMEM;
+        if (spec->env && !(c.env = strv_copy(spec->env)))
+                return -ENOMEM;
+        /* Reachable by the service name (all replicas answer it) and by its own name. */
+        r = strv_push(&c.aliases, ref->name);
+        if (r >= 0)
+                r = strv_push(&c.aliases, name);
+        if (r >= 0)
+                r = ports_copy(spec, &c);
+        if (r >= 0)
+                r = healthcheck_copy(spec, &c);
+        if (r < 0)
+                return r;
+        c.restart_max_retries = spec->restart_max_retries;
+        c.nano_cpus = (int64_t) (spec->cpu * 1e9);
+        c.memory = spec->memory;
+        /* An init as PID 1 forwards SIGTERM: servers without a handler stop at once instead of
+         * waiting out Docker's 10 s grace period on every replacement. */
+        c.init = true;
+        c.stop_timeout = -1;
+
+        r = container_config_hash(&c, hash);
+        if (r < 0)
+                return r;
+        snprintf(idx, sizeof(idx), "%u", index);
+        r = push_label(&c.labels, LABEL_MANAGED, "true");
+        if (r >= 0 && !isempty(ref->installation))
+                r = push_label(&c.labels, LABEL_INSTALLATION, ref->installation);
+        if (r >= 0)
+                r = push_label(&c.labels, LABEL_RESOURCE, ref->uuid);
+        if (r >= 0)
+                r = push_label(&c.labels, LABEL_KIND, kind_to_string(KIND_DOCKER_SERVICE));
+        if (r >= 0)
+                r = push_label(&c.labels, LABEL_PROJECT, ref->project);
+        if (r >= 0)
+                r = push_label(&c.labels, LABEL_NAME, ref->name);
+        if (r >= 0)
+                r = push_label(&c.labels, LABEL_ROLE, SERVICE_ROLE);
+        if (r >= 0)
+                r = push_label(&c.labels, LABEL_INDEX, idx);
+        if (r >= 0)
+                r = push_label(&c.labels, LABEL_CONFIG_HASH, hash);
+        if (r < 0)
+                return r;
+
+        *ret = c;
+        c = (ContainerConfig) {0};
+        return 0;
+}

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: MIT */
+#include "util/common.h"
+
+#include "reconcilers/docker_service/service.h"
+
+/* A container that exited this many times under Docker's restart policy counts as failed. */
+#define CRASH_LOOP_RESTARTS 5
+/* How soon to look again after acting, or while a replica is still starting. */
+#define REQUEUE_AFTER_ACTION (250 * USEC_PER_MSEC)
+#define REQUEUE_WHILE_STARTING (500 * USEC_PER_MSEC)
+
+typedef struct Tally {
+        int desired, running, ready, failed;
+        bool busy; /* Docker is still removing or restarting something */
+} Tally;
+
+static const char *label_value(char *const *labels, const char *key) {
+        size_t n = strlen(key);
+
+        for (; labels && *labels; labels++)
+                if (strneq(*labels, key, n) && (*labels)[n] == '=')
+                        return *labels + n + 1;
+        return NULL;
+}
+
+static bool state_is(const ObservedContainer *c, const char *s) {
+        return c->state && streq(c->state, s);
+}
+
+/* Ready means running and, when the service has a healthcheck, passing it: berth's own probe
+ * for http/tcp, Docker's report for command checks. */
+static bool container_ready(const ServiceSpec *spec, const ObservedContainer *c, ProbeResult probe) {
+        if (!state_is(c, "running"))
+                return false;
+        switch (spec->healthcheck.type) {
+        case HEALTH_HTTP:
+        case HEALTH_TCP:
+                return probe == PROBE_OK;
+        case HEALTH_COMMAND:
+                return c->health && streq(c->health, "healthy");
+        default:
+                return true;
+        }
+}
+
+static const char *container_health(const ServiceSpec *spec, const ObservedContainer *c,
+                                    ProbeResult probe) {
+        switch (spec->healthcheck.type) {
+        case HEALTH_HTTP:
+        case HEALTH_TCP:
+                if (!state_is(c, "running"))
+                        return "none";
+                return probe == PROBE_OK ? "healthy" : probe == PROBE_FAIL ? "unhealthy" : "starting";
+        case HEALTH_COMMAND:
+                return c->health ? c->health : "starting";
+        default:
+                return "none";
+        }
+}
+
+/* Whether a stopped container should be started again by berth. Docker restarts a crashed
+ * process itself under its restart policy, but never one that a user killed or stopped: berth
+ * brings those back, except where the policy says a stop is final. */
+static bool should_restart(const ServiceSpec *spec, const ObservedContainer *c) {
+        const char *policy = spec->restart_policy ? spec->restart_policy : "unless-stopped";
+
+        if (streq(policy, "no"))
+                return false;
+        if (streq(policy, "on-failure"))
+                return c->exit_code != 0 &&
+                       (spec->restart_max_retries == 0 ||
+                        c->restart_count < spec->restart_max_retries);
+        return true;
+}
+
+static int add_node(Status *st, const ServiceSpec *spec, const ObservedContainer *c,
+                    ProbeResult probe) {
+        StatusNode *n, *nodes;
+
+        nodes = b_realloc(st->nodes, (st->n_nodes + 1) * sizeof(StatusNode));
+        if (!nodes)
+                return -ENOMEM;
+        st->nodes = nodes;
+        n = &st->nodes[st->n_nodes];
+        *n = (StatusNode) {0};
+        n->name = b_strdup(strempty(c->name));
+        n->role = b_strdup(SERVICE_ROLE);
+        n->state = b_strdup(c->state ? c->state : "unknown");
+        n->health = b_strdup(container_health(spec, c, probe));
+        n->host = c->ip ? b_strdup(c->ip) : NULL;
+        n->index = c->index < 0 ? 0 : (unsigned) c->index;
+        st->n_nodes++;
+        if (!n->name || !n->role || !n->state || !n->health || (c->ip && !n->host))
+                return -ENOMEM;
+        return 0;
+}
+
+static int plan_deleting(const ServiceObserved *obs, Plan *p) {
+        int r;
+
+        p->status.phase = PHASE_DELETING;
+        for (size_t i = 0; i < obs->n_containers; i++) {
+                const ObservedContainer *c = &obs->containers[i];
+                r = plan_add(p, ACTION_REMOVE_CONTAINER, c->name, c->id, "resource deleted", NULL);
+                if (r < 0)
+                        return r;
+        }
+        if (obs->n_containers > 0) {
+                p->requeue_after = REQUEUE_AFTER_ACTION;
+                p->status.message = b_strdup("removing containers");
+        } else {
+                p->delete_done = true;
+                p->status.message = b_strdup("every container removed");
+        }
+        return p->status.message ? 0 : -ENOMEM;
+}
+
+/* Index of the container that holds replica slot `index`: the one with the deterministic name
+ * wins; any other container claiming the slot is a duplicate. */
+static const ObservedContainer *slot_owner(const ServiceObserved *obs, int index,
+                                           const char *want_name) {
+        const ObservedContainer *found = NULL;
+
+        for (size_t i = 0; i < obs->n_containers; i++) {
+                const ObservedContainer *c = &obs->containers[i];
+                if (c->index != index || state_is(c, "removing"))
+                        continue;
+                if (c->name && streq(c->name, want_name))
+                        return c;
+                if (!found)
+                        found = c;
+        }
+        return found;
+}
+
+static int plan_slot(const ServiceSpec *spec, const ServiceObserved *obs, const ResourceRef *ref,
+                     unsigned index, Plan *p, Tally *t, Error *reterr) {
+        _cleanup_(container_config_release) ContainerConfig want = {0};
+        const ObservedContainer *c;
+        const char *want_hash;
+        ProbeResult probe;
+        int r;
+
+        r = service_container_config(ref, spec, index, &want, reterr);
+        if (r < 0)
+                return r;
+        want_hash = label_value(want.labels, LABEL_CONFIG_HASH);
+        c = slot_owner(obs, (int) index, want.name);
+        if (!c) {
+                _cleanup_free_ char *name = b_strdup(want.name);
+                ContainerConfig *cfg = b_malloc(sizeof(ContainerConfig));
+                if (!name || !cfg) {
+                        b_free(cfg);
+                        return -ENOMEM;
+                }
+                *cfg = want;
+                want = (ContainerConfig) {0};
+                return plan_add(p, ACTION_CREATE_CONTAINER, name, NULL, "missing", cfg);
+        }
+
+        probe = obs->probes ? obs->probes[c - obs->containers] : PROBE_UNKNOWN;
+        r = add_node(&p->status, spec, c, probe);
+        if (r < 0)
+                return r;
+
+        if (!c->config_hash || !want_hash || !streq(c->config_hash, want_hash) ||
+            !streq(strempty(c->name), want.name)) {
+                ContainerConfig *cfg;
+
+                r = plan_add(p, ACTION_REMOVE_CONTAINER, c->name, c->id, "config changed", NULL);
+                if (r < 0)
+                        return r;
+                cfg = b_malloc(sizeof(ContainerConfig));
+                if (!cfg)
+                        return -ENOMEM;
+                *cfg = want;
+                want = (ContainerConfig) {0};
+                return plan_add(p, ACTION_CREATE_CONTAINER, cfg->name, NULL, "config changed", cfg);
+        }
+
+        if (state_is(c, "running")) {
+                t->running++;
+                if (container_ready(spec, c, probe))
+                        t->ready++;
+                else if (spec->healthcheck.type == HEALTH_COMMAND && c->health &&
+                         streq(c->health, "unhealthy")) {
+                        /* Unhealthy means replaced: Docker only reports it. */
+                        t->failed++;
+                        return plan_add(p, ACTION_REMOVE_CONTAINER, c->name, c->id, "unhealthy",
+                                        NULL);
+                }
+                return 0;
+        }
+        if (state_is(c, "restarting")) {
+                t->busy = true;
+                if (c->restart_count >= CRASH_LOOP_RESTARTS)
+                        t->failed++;
+                return 0;
+        }
+        if (state_is(c, "created") || state_is(c, "exited") || state_is(c, "dead")) {
+                if (state_is(c, "created") || should_restart(spec, c))
+                        return plan_add(p, ACTION_START_CONTAINER, c->name, c->id, "not running",
+                                        NULL);
+                t->failed++;
+                return 0;
+        }
+        /* paused by hand, or a state Docker added later: look again soon. */
+        t->busy = true;
+        return 0;
+}
+
+static int plan_surplus(const ServiceObserved *obs, const ResourceRef *ref, unsigned desired,
+                        Plan *p) {
+        for (size_t i = 0; i < obs->n_containers; i++) {
+                const ObservedContainer *c = &obs->containers[i];
+                char want[128];
+                int r;
+
+                if (state_is(c, "removing"))
+                        continue;
+                if (c->index >= 0 && (unsigned) c->index < desired) {
+                        r = name_container(want, sizeof(want), ref->project, ref->name,
+                                           SERVICE_ROLE, (unsigned) c->index);
+                        if (r < 0)
+                                return r;
+                        /* The slot's owner is handled by plan_slot(); others are duplicates. */
+                        if (slot_owner(obs, c->index, want) == c)
+                                continue;
+                }
+                r = plan_add(p, ACTION_REMOVE_CONTAINER, c->name, c->id,
+                             c->index < 0 || (unsigned) c->index >= desired ? "surplus" : "duplicate",
+                             NULL);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int set_message(Status *st, const char *fmt, ...) _printf_(2, 3);
+static int set_message(Status *st, const char *fmt, ...) {
+        _cleanup_(buf_release) Buf b = BUF_INIT(sizeof(((Error *) 0)->msg));
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = buf_vprintf(&b, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return r;
+        b_free(st->message);
+        st->message = buf_take(&b);
+        return st->message ? 0 : -ENOMEM;
+}
+
+static int set_endpoints(const ResourceRef *ref, const ServiceSpec *spec, Status *st) {
+        char v[160];
+
+        if (spec->n_ports == 0)
+                return 0;
+        st->endpoints = cJSON_CreateObject();
+        if (!st->endpoints)
+                return -ENOMEM;
+        snprintf(v, sizeof(v), "%s:%d", ref->name, spec->ports[0].container_port);
+        if (!cJSON_AddStringToObject(st->endpoints, "internal", v))
+                return -ENOMEM;
+        for (size_t i = 0; i < spec->n_ports; i++) {
+                if (spec->ports[i].host_port == 0)
+                        continue;
+                snprintf(v, sizeof(v), "%s:%d", spec->ports[i].bind ? spec->ports[i].bind : "127.0.0.1",
+                         spec->ports[i].host_port);
+                return cJSON_AddStringToObject(st->endpoints, "public", v) ? 0 : -ENOMEM;
+        }
+        return 0;
+}
+
+static int finish_status(const ResourceRef *ref, const ServiceSpec *spec, const Tally *t, Plan *p) {
+        Status *st = &p->status;
+        size_t acting = p->n_actions;
+        int r;
+
+        st->observed_generation = ref->generation;
+        st->replicas_desired = t->desired;
+        st->replicas_running = t->ready;
+        st->replicas_failed = t->failed;
+        r = set_endpoints(ref, spec, st);
+        if (r < 0)
+                return r;
+
+        if (spec->paused) {
+                st->phase = PHASE_PAUSED;
+                return set_message(st, "paused: %zu container(s) to stop", acting);
+        }
+        if (acting == 0 && t->ready == t->desired) {
+                st->phase = PHASE_RUNNING;
+                return set_message(st, "%d/%d replicas ready", t->ready, t->desired);
+        }
+        if (t->desired > 0 && t->failed >= t->desired) {
+                st->phase = PHASE_FAILED;
+                return set_message(st, "%d/%d replicas failed (exited or crash looping)",
+                                   t->failed, t->desired);
+        }
+        st->phase = t->ready == 0 ? PHASE_PROVISIONING : PHASE_DEGRADED;
+        if (acting > 0)
+                return set_message(st, "%d/%d replicas ready; %zu action(s) to converge", t->ready,
+                                   t->desired, acting);
+        return set_message(st, "%d/%d replicas ready; waiting for %d to pass health checks",
+                           t->ready, t->desired, t->desired - t->ready);
+}
+
+int service_plan(const ResourceRef *ref, const ServiceSpec *spec, const ServiceObserved *obs,
+                 usec_t now, Plan *ret, Error *reterr) {
+        _cleanup_(plan_release) Plan p;
+        Tally t = {0};
+        unsigned desired;
+        int r;
+
+        assert_return(ref && spec && obs && ret, -EINVAL);
+        (void) now;
+
+        plan_init(&p);
+        if (ref->deleting) {
+                r = plan_deleting(obs, &p);
+                if (r < 0)
+                        return r;
+                p.status.observed_generation = ref->generation;
+                *ret = p;
+                plan_init(&p);
+                return 0;
+        }
+
+        desired = spec->paused ? 0 : (unsigned) spec->replicas;
+        t.desired = (int) desired;
+        if (!obs->network_exists && desired > 0) {
+                char net[96];
+                r = name_project_network(net, sizeof(net), ref->project);
+                if (r >= 0)
+                        r = plan_add(&p, ACTION_ENSURE_NETWORK, net, NULL, "missing", NULL);
+                if (r < 0)
+                        return r;
+        }
+        for (unsigned i = 0; i < desired; i++) {
+                r = plan_slot(spec, obs, ref, i, &p, &t, reterr);
+                if (r < 0)
+                        return r;
+        }
+        r = plan_surplus(obs, ref, desired, &p);
+        if (r < 0)
+                return r;
+        r = finish_status(ref, spec, &t, &p);
+        if (r < 0)
+                return r;
+
+        if (p.n_actions > 0)
+                p.requeue_after = REQUEUE_AFTER_ACTION;
+        else if (t.busy || t.ready < t.desired)
+                p.requeue_after = REQUEUE_WHILE_STARTING;
+        else if (spec->healthcheck.type == HEALTH_HTTP || spec->healthcheck.type == HEALTH_TCP)
+                p.requeue_after = spec->healthcheck.interval; /* keep probing while running */
+        *ret = p;
+        plan_init(&p);
+        return 0;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "model/container.h"
+#include "model/plan.h"
+#include "model/resource.h"
+#include "model/service.h"
+#include "reconcilers/docker_service/service-t.h"
+#include "util/error.h"
+#include "util/time-util.h"
+
+#define SERVICE_ROLE "app"
+
+/* Pure: the container berth wants at replica `index`, config-hash label included. */
+int service_container_config(const ResourceRef *ref, const ServiceSpec *spec, unsigned index,
+                             ContainerConfig *ret, Error *reterr) _warn_unused_result_;
+
+/* Pure: decides the actions and the status for one pass. `now` is realtime usec. */
+int service_plan(const ResourceRef *ref, const ServiceSpec *spec, const ServiceObserved *obs,
+                 usec_t now, Plan *ret, Error *reterr) _warn_unused_result_;
+
+/* Side effects, outside berth-core. */
+typedef struct DockerClient DockerClient;
+typedef struct ReconcileCtx ReconcileCtx;
+typedef struct ReconcileResult ReconcileResult;
+typedef struct StoredResource StoredResource;
+
+/* Lists the resource's containers (one Docker call), checks its network, probes http/tcp. */
+int service_observe(DockerClient *docker, const ResourceRef *ref, const ServiceSpec *spec,
+                    ServiceObserved *ret, Error *reterr) _warn_unused_result_;
+/* Runs the plan's actions in order; each is idempotent. Stops at the first error.
+ * ret_done: how many actions completed. */
+int service_apply(ReconcileCtx *ctx, const ResourceRef *ref, const Plan *plan, size_t *ret_done,
+                  Error *reterr) _warn_unused_result_;
+int service_reconcile(ReconcileCtx *ctx, const StoredResource *r, ReconcileResult *ret,
+                      Error *reterr) _warn_unused_result_;
+int service_preview(DockerClient *docker, const ResourceRef *ref, const cJSON *spec_json,
+                    Plan *ret, Error *reterr) _warn_unused_result_;

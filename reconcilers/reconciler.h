@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+
+#include "drivers/docker/docker.h"
+#include "model/document.h"
+#include "model/plan.h"
+#include "store/store.h"
+#include "util/error.h"
+#include "util/time-util.h"
+
+/* What a reconcile needs, owned by the calling worker: its own store connection, its own Docker
+ * handle, and the leader epoch used as fencing token on every status write. */
+typedef struct ReconcileCtx {
+        Store *store;
+        DockerClient *docker;
+        int64_t epoch;
+        const char *installation; /* store_installation_id(): scopes orphans to this store */
+        usec_t now; /* realtime, taken once per reconcile */
+} ReconcileCtx;
+
+typedef struct ReconcileResult {
+        usec_t requeue_after; /* 0: wait for the next event or relist */
+        bool terminal;        /* error that retrying cannot fix until the spec changes */
+        bool removed;         /* the resource row is gone (finalised delete) */
+        int kind;             /* ResourceKind reconciled, -1 when unknown (metrics) */
+} ReconcileResult;
+
+/* One pass for one resource: re-read spec, observe, plan, apply, write status. Dispatches on
+ * kind. Returns <0 on error (transient: the caller backs off and retries). */
+int reconcile_resource(ReconcileCtx *ctx, const char *uuid, ReconcileResult *ret, Error *reterr)
+        _warn_unused_result_;
+
+/* observe + plan, never apply: the plan the controller would execute for document d (for
+ * apply?dry_run=true). `ref` carries uuid (may be empty for a new resource) and generation. */
+int reconcile_preview(DockerClient *docker, const ResourceRef *ref, const Document *d,
+                      Plan *ret, Error *reterr) _warn_unused_result_;

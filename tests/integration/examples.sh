@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Every example a user may copy applies and converges; the quickstart answers on its port.
+. "$(dirname "$0")/lib.sh"
+
+start_berthd main
+shopt -s nullglob
+files=("$SRC_ROOT"/examples/*.yaml "$SRC_ROOT"/examples/*/*.yaml)
+for f in "${files[@]}"; do
+        # Each example under this test's project, so parallel scenarios never collide.
+        sed -E "s/^([[:space:]]*project:[[:space:]]*)[a-z0-9-]+/\1$PROJECT/; s/(project:[[:space:]]*)[a-z0-9-]+([,}])/\1$PROJECT\2/" "$f" >"$IT_TMP/ex.yaml"
+        name=${f#"$SRC_ROOT"/examples/}
+        if ! grep -q "project:" "$IT_TMP/ex.yaml"; then
+                not_ok "$name: sets metadata.project"
+                continue
+        fi
+        check "$name applies" berth apply -f "$IT_TMP/ex.yaml"
+done
+wait_all() {
+        berth get --project "$PROJECT" -o json |
+                python3 -c 'import json,sys; it=json.load(sys.stdin)["items"]; sys.exit(0 if it and all(i["phase"]=="RUNNING" for i in it) else 1)'
+}
+check "every example reaches RUNNING" wait_until 120 wait_all
+port=$(python3 -c 'import re,sys; m=re.search(r"host_port:\s*(\d+)", open(sys.argv[1]).read()); print(m.group(1))' "$SRC_ROOT/examples/quickstart/web.yaml")
+check "the quickstart answers on 127.0.0.1:$port" wait_until 30 curl -fsS "http://127.0.0.1:$port/"
+finish

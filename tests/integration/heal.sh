@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Self-heal: a container killed, stopped or removed by hand comes back; so does everything.
+. "$(dirname "$0")/lib.sh"
+
+start_berthd main
+apply_yaml <<'YAML'
+kind: docker_service
+metadata: {name: web, project: __PROJECT__}
+spec:
+  image: berth/busybox:latest
+  command: [sh, -c, "echo hello >/tmp/index.html && exec httpd -f -p 8080 -h /tmp"]
+  ports: [{container_port: 8080}]
+  healthcheck: {type: http, path: /index.html, interval: 1s, timeout: 1s}
+  replicas: 3
+YAML
+check "3 replicas converge to RUNNING" berth wait docker_service web --project "$PROJECT" --for phase=RUNNING --timeout 60s
+check "3 containers running" test "$(running_count)" -eq 3
+
+victim=$PROJECT-web-app-1
+docker kill "$victim" >/dev/null
+check "killed replica is running again" wait_until 30 test "$(docker inspect -f '{{.State.Running}}' "$victim")" = true
+check "back to RUNNING after kill" berth wait docker_service web --project "$PROJECT" --for phase=RUNNING --timeout 30s
+
+docker stop -t 1 "$PROJECT-web-app-0" >/dev/null
+check "stopped replica is running again" wait_until 30 test "$(docker inspect -f '{{.State.Running}}' "$PROJECT-web-app-0")" = true
+
+docker ps -aq --filter "label=berth.project=$PROJECT" | xargs docker rm -f >/dev/null
+check "all removed: 3 replicas recreated" wait_until 30 test "$(running_count)" -eq 3
+check "RUNNING after removal of all" berth wait docker_service web --project "$PROJECT" --for phase=RUNNING --timeout 30s
+check "no duplicate containers" test "$(containers | wc -l)" -eq 3
+
+# A container berth did not create but labelled as this resource's surplus is removed.
+uuid=$(docker inspect -f '{{ index .Config.Labels "berth.resource" }}' "$PROJECT-web-app-0")
+docker run -d --name "$PROJECT-web-app-9" --label berth.managed=true --label "berth.project=$PROJECT" \
+        --label "berth.resource=$uuid" --label berth.index=9 berth/busybox:latest sleep 300 >/dev/null
+check "surplus labelled container removed" wait_until 30 bash -c "! docker inspect $PROJECT-web-app-9 >/dev/null 2>&1"
+check "events recorded the healing" bash -c "berth events docker_service web --project $PROJECT | grep -q ContainerStarted"
+finish

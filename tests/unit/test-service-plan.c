@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/* Golden tests of the docker_service planner: for each case directory under
+ * tests/unit/golden/docker_service/, spec.yaml + observed.json → plan.txt. The planner is pure,
+ * so these run without Docker. BERTH_UPDATE_GOLDEN=1 rewrites plan.txt. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <cmocka.h>
+
+#include "util/common.h"
+
+#include "model/document.h"
+#include "model/json-util.h"
+#include "model/service.h"
+#include "reconcilers/docker_service/service.h"
+
+#define GOLDEN_MAX_FILE (256 * 1024)
+#define TEST_UUID       "00000000-0000-4000-8000-000000000001"
+
+static const char *golden_dir;
+
+static char *read_file(const char *dir, const char *name) {
+        _cleanup_(buf_release) Buf b = BUF_INIT(GOLDEN_MAX_FILE);
+        char path[512], chunk[4096];
+        FILE *f;
+        size_t n;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        f = fopen(path, "re");
+        if (!f)
+                return NULL;
+        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+                assert_int_equal(buf_append(&b, chunk, n), 0);
+        fclose(f);
+        return buf_take(&b);
+}
+
+static char *dup_or_null(const cJSON *o, const char *key) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+        return cJSON_IsString(v) ? b_strdup(v->valuestring) : NULL;
+}
+
+static int int_or(const cJSON *o, const char *key, int dflt) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+        return cJSON_IsNumber(v) ? v->valueint : dflt;
+}
+
+/* observed.json: {"deleting": bool, "network_exists": bool, "containers": [{name, id, state,
+ * health, index, config_hash: "current"|"stale"|"none", exit_code, restart_count, ip,
+ * probe: "ok"|"fail"}]}. "current" is replaced by the hash the planner wants for that index. */
+static void load_observed(const cJSON *j, const ResourceRef *ref, const ServiceSpec *spec,
+                          ServiceObserved *o) {
+        const cJSON *cs = cJSON_GetObjectItemCaseSensitive(j, "containers"), *c;
+        size_t n = (size_t) cJSON_GetArraySize(cs), i = 0;
+
+        o->network_exists = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "network_exists"));
+        o->containers = b_calloc(n ? n : 1, sizeof(ObservedContainer));
+        o->probes = b_calloc(n ? n : 1, sizeof(ProbeResult));
+        assert_non_null(o->containers);
+        assert_non_null(o->probes);
+        cJSON_ArrayForEach(c, cs) {
+                ObservedContainer *oc = &o->containers[i];
+                const char *hash = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "config_hash"));
+                const char *probe = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "probe"));
+
+                oc->name = dup_or_null(c, "name");
+                oc->id = dup_or_null(c, "id");
+                oc->state = dup_or_null(c, "state");
+                oc->health = dup_or_null(c, "health");
+                oc->ip = dup_or_null(c, "ip");
+                oc->resource = b_strdup(ref->uuid);
+                oc->role = b_strdup("app");
+                oc->index = int_or(c, "index", -1);
+                oc->exit_code = int_or(c, "exit_code", 0);
+                oc->restart_count = int_or(c, "restart_count", 0);
+                if (hash && streq(hash, "current") && oc->index >= 0) {
+                        _cleanup_(container_config_release) ContainerConfig want = {0};
+                        assert_int_equal(service_container_config(ref, spec, (unsigned) oc->index,
+                                                                  &want, NULL),
+                                         0);
+                        for (char **l = want.labels; *l; l++)
+                                if (strneq(*l, LABEL_CONFIG_HASH "=", strlen(LABEL_CONFIG_HASH) + 1))
+                                        oc->config_hash = b_strdup(*l + strlen(LABEL_CONFIG_HASH) + 1);
+                } else if (hash && !streq(hash, "none"))
+                        oc->config_hash = b_strdup(hash);
+                o->probes[i] = !probe              ? PROBE_UNKNOWN
+                               : streq(probe, "ok") ? PROBE_OK
+                                                    : PROBE_FAIL;
+                i++;
+        }
+        o->n_containers = i;
+}
+
+static void render(const Plan *p, Buf *out) {
+        assert_int_equal(plan_to_text(p, out), 0);
+        assert_int_equal(buf_printf(out, "phase: %s\nmessage: %s\nreplicas: %d desired, %d running, %d failed\n",
+                                    phase_to_string(p->status.phase), strna(p->status.message),
+                                    p->status.replicas_desired, p->status.replicas_running,
+                                    p->status.replicas_failed),
+                         0);
+        for (size_t i = 0; i < p->status.n_nodes; i++)
+                assert_int_equal(buf_printf(out, "node: %s %s %s\n", p->status.nodes[i].name,
+                                            p->status.nodes[i].state, p->status.nodes[i].health),
+                                 0);
+        assert_int_equal(buf_printf(out, "requeue_after_ms: %llu\n",
+                                    (unsigned long long) (p->requeue_after / USEC_PER_MSEC)),
+                         0);
+        if (p->delete_done)
+                assert_int_equal(buf_puts(out, "delete_done\n"), 0);
+}
+
+static void run_case(void **state) {
+        const char *name = *state;
+        _cleanup_free_ char *dir = NULL, *spec_text = NULL, *obs_text = NULL, *want = NULL;
+        _cleanup_json_ cJSON *obs_json = NULL;
+        _cleanup_(service_spec_release) ServiceSpec spec = {0};
+        _cleanup_(service_observed_release) ServiceObserved obs = {0};
+        _cleanup_(plan_release) Plan plan;
+        _cleanup_(buf_release) Buf got = BUF_INIT(GOLDEN_MAX_FILE);
+        Document *docs = NULL;
+        size_t n_docs = 0;
+        ResourceRef ref = {.uuid = TEST_UUID, .kind = KIND_DOCKER_SERVICE, .generation = 3};
+        Error err = ERROR_INIT;
+
+        plan_init(&plan);
+        assert_true(asprintf(&dir, "%s/%s", golden_dir, name) > 0);
+        spec_text = read_file(dir, "spec.yaml");
+        obs_text = read_file(dir, "observed.json");
+        assert_non_null(spec_text);
+        assert_non_null(obs_text);
+
+        if (documents_parse(spec_text, strlen(spec_text), &docs, &n_docs, &err) < 0)
+                fail_msg("%s: spec.yaml: %s: %s", name, err.field, err.msg);
+        assert_int_equal(n_docs, 1);
+        snprintf(ref.project, sizeof(ref.project), "%s", docs[0].project);
+        snprintf(ref.name, sizeof(ref.name), "%s", docs[0].name);
+        assert_int_equal(service_spec_from_json(docs[0].spec, &spec, &err), 0);
+        documents_free(docs, n_docs);
+
+        obs_json = cJSON_Parse(obs_text);
+        assert_non_null(obs_json);
+        ref.deleting = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obs_json, "deleting"));
+        load_observed(obs_json, &ref, &spec, &obs);
+
+        assert_int_equal(service_plan(&ref, &spec, &obs, 1700000000 * USEC_PER_SEC, &plan, &err), 0);
+        render(&plan, &got);
+
+        if (getenv("BERTH_UPDATE_GOLDEN")) {
+                char path[600];
+                FILE *f;
+                snprintf(path, sizeof(path), "%s/plan.txt", dir);
+                f = fopen(path, "we");
+                assert_non_null(f);
+                fputs(buf_str(&got), f);
+                fclose(f);
+                return;
+        }
+        want = read_file(dir, "plan.txt");
+        if (!want)
+                fail_msg("%s: plan.txt missing; got:\n%s", name, buf_str(&got));
+        if (!streq(want, buf_str(&got)))
+                fail_msg("%s: plan differs\n--- want\n%s--- got\n%s", name, want, buf_str(&got));
+}
+
+static int cmp_names(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+int main(int argc, char **argv) {
+        _cleanup_strv_free_ char **names = NULL;
+        struct CMUnitTest *tests;
+        struct dirent *de;
+        size_t n;
+        DIR *d;
+        int r;
+
+        alloc_install_cjson();
+        golden_dir = argc > 1 ? argv[1] : "tests/unit/golden/docker_service";
+        d = opendir(golden_dir);
+        if (!d) {
+                fprintf(stderr, "cannot open %s\n", golden_dir);
+                return 1;
+        }
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.' && strv_push(&names, de->d_name) < 0)
+                        return 1;
+        closedir(d);
+        n = strv_length(names);
+        qsort(names, n, sizeof(char *), cmp_names);
+        tests = b_calloc(n ? n : 1, sizeof(struct CMUnitTest));
+        if (!tests)
+                return 1;
+        for (size_t i = 0; i < n; i++)
+                tests[i] = (struct CMUnitTest) {.name = names[i],
+                                                 .test_func = run_case,
+                                                 .initial_state = names[i]};
+        r = _cmocka_run_group_tests("docker_service golden plans", tests, n, NULL, NULL);
+        b_free(tests);
+        return r;
+}
