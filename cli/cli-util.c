@@ -97,6 +97,21 @@ bool cli_common_option(Cli *c, int opt, const char *arg) {
         }
 }
 
+/* The synopsis: the usage text up to its first blank line. */
+static void usage_short(const char *usage) {
+        const char *end = strstr(usage, "\n\n");
+        const char *cmd = strneq(usage, "Usage: berth ", STRLEN("Usage: berth "))
+                                  ? usage + STRLEN("Usage: berth ")
+                                  : "";
+        size_t cmd_len = strcspn(cmd, " \n");
+
+        fwrite(usage, 1, end ? (size_t) (end - usage) + 1 : strlen(usage), stderr);
+        if (cmd_len > 0 && !strneq(cmd, "[", 1))
+                fprintf(stderr, "Run 'berth %.*s --help' for more.\n", (int) cmd_len, cmd);
+        else
+                fputs("Run 'berth --help' for more.\n", stderr);
+}
+
 int cli_usage_error(const char *usage, const char *fmt, ...) {
         va_list ap;
 
@@ -105,7 +120,12 @@ int cli_usage_error(const char *usage, const char *fmt, ...) {
         vfprintf(stderr, fmt, ap);
         va_end(ap);
         fputc('\n', stderr);
-        fputs(usage, stderr);
+        usage_short(usage);
+        return CLI_EXIT_USAGE;
+}
+
+int cli_usage_short(const char *usage) {
+        usage_short(usage);
         return CLI_EXIT_USAGE;
 }
 
@@ -122,7 +142,8 @@ int cli_fail(const Error *e) {
                 fputs(e->msg, stderr);
         else
                 fputs(err_str(e->code, sbuf, sizeof(sbuf)), stderr);
-        if (!isempty(e->field))
+        /* The API often starts its message with the field already. */
+        if (!isempty(e->field) && !strstr(e->msg, e->field))
                 fprintf(stderr, " (field %s)", e->field);
         if (!isempty(e->reason))
                 fprintf(stderr, " [%s]", e->reason);
@@ -157,12 +178,9 @@ int parse_duration(const char *s, usec_t *ret) {
                 usec_t mult;
         } units[] = {
                 /* Longest first, so "ms" is not read as "m". */
-                {"ms", USEC_PER_MSEC},
-                {"us", 1},
-                {"s", USEC_PER_SEC},
-                {"m", 60 * USEC_PER_SEC},
-                {"h", 3600 * USEC_PER_SEC},
-                {"d", 86400 * USEC_PER_SEC},
+                {"ms", USEC_PER_MSEC},      {"us", 1},
+                {"s", USEC_PER_SEC},        {"m", 60 * USEC_PER_SEC},
+                {"h", 3600 * USEC_PER_SEC}, {"d", 86400 * USEC_PER_SEC},
         };
         const char *p = s;
         usec_t total = 0;
@@ -236,14 +254,14 @@ int parse_timestamp(const char *s, usec_t *ret) {
 
         if (isempty(s))
                 return -EINVAL;
-        if (!read_digits(&p, 4, &year) || *p++ != '-' || !read_digits(&p, 2, &mon) ||
-            *p++ != '-' || !read_digits(&p, 2, &day))
+        if (!read_digits(&p, 4, &year) || *p++ != '-' || !read_digits(&p, 2, &mon) || *p++ != '-' ||
+            !read_digits(&p, 2, &day))
                 return -EINVAL;
         if (*p != 'T' && *p != 't' && *p != ' ')
                 return -EINVAL;
         p++;
-        if (!read_digits(&p, 2, &hour) || *p++ != ':' || !read_digits(&p, 2, &min) ||
-            *p++ != ':' || !read_digits(&p, 2, &sec))
+        if (!read_digits(&p, 2, &hour) || *p++ != ':' || !read_digits(&p, 2, &min) || *p++ != ':' ||
+            !read_digits(&p, 2, &sec))
                 return -EINVAL;
         if (*p == '.') {
                 p++;

@@ -30,8 +30,8 @@
 #define CLI_DEFAULT_TIMEOUT   (120 * USEC_PER_SEC)
 
 #define CLI_COMMON_HELP                                                                            \
-        "      --server=URL     berthd's API (env BERTH_SERVER, default " CLI_DEFAULT_SERVER ")\n"    \
-        "      --token=TOKEN    API token (env BERTH_TOKEN, else ~/.config/berth/token)\n"            \
+        "      --server=URL     berthd's API (env BERTH_SERVER, default " CLI_DEFAULT_SERVER ")\n" \
+        "      --token=TOKEN    API token (env BERTH_TOKEN, else ~/.config/berth/token)\n"         \
         "  -h, --help           show this help\n"
 
 /* Exit codes of every command. */
@@ -76,7 +76,6 @@ enum {
         ARG_TOKEN,
         ARG_VERSION,
         ARG_DRY_RUN,
-        ARG_FOLLOW,
         ARG_FOR,
         ARG_TIMEOUT,
         ARG_TAIL,
@@ -85,17 +84,22 @@ enum {
 };
 
 #define CLI_COMMON_SHORTOPTS "hp:"
-#define CLI_COMMON_OPTIONS                                                                         \
-        {"help", no_argument, NULL, 'h'}, {"server", required_argument, NULL, ARG_SERVER},         \
-                {"project", required_argument, NULL, 'p'},                                         \
-                {"token", required_argument, NULL, ARG_TOKEN}
+/* clang-format off */
+#define CLI_COMMON_OPTIONS                                              \
+        {"help", no_argument, NULL, 'h'},                               \
+        {"server", required_argument, NULL, ARG_SERVER},                \
+        {"project", required_argument, NULL, 'p'},                      \
+        {"token", required_argument, NULL, ARG_TOKEN}
+/* clang-format on */
 
 /* Applies a common option to c. Returns true when opt was one. */
 bool cli_common_option(Cli *c, int opt, const char *arg);
 
-/* Usage handling. cli_usage_error() prints "berth CMD: <why>" and the usage to stderr and
+/* Usage handling. cli_usage_error() prints "berth: <why>" and the synopsis to stderr and
  * returns CLI_EXIT_USAGE; cli_help() prints the usage to stdout and returns CLI_EXIT_OK. */
 int cli_usage_error(const char *usage, const char *fmt, ...) _printf_(2, 3);
+/* After getopt has printed what is wrong: the synopsis only. */
+int cli_usage_short(const char *usage);
 int cli_help(const char *usage);
 
 /* Prints "error: <message> (field <field>) [<code>]" to stderr and returns CLI_EXIT_FAILURE. */
@@ -178,10 +182,10 @@ int http_sse(Cli *c, const char *path, const char *last_event_id, SseHandler han
 
 typedef struct Table {
         size_t n_columns;
-        char **cells;    /* row-major strv; the first row is usually the header */
+        char **cells; /* row-major strv; the first row is usually the header */
         size_t n_cells;
-        size_t indent;   /* spaces before each line */
-        size_t width;    /* 0: unlimited; else the last column is cut to fit */
+        size_t indent; /* spaces before each line */
+        size_t width;  /* 0: unlimited; else the last column is cut to fit */
 } Table;
 
 void table_init(Table *t, size_t n_columns);

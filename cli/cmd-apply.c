@@ -22,7 +22,8 @@ static const char usage[] =
         "  -f, --filename=PATH  a file, a directory or -; repeatable\n"
         "      --dry-run        show what would change and the plan of actions; change nothing\n"
         "  -o, --output=FORMAT  table (default), or the API's answer as json or yaml\n"
-        "  -p, --project=NAME   sent as ?project=, the default for documents that name none\n" CLI_COMMON_HELP;
+        "  -p, --project=NAME   sent as ?project=, the default for documents that name "
+        "none\n" CLI_COMMON_HELP;
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
@@ -61,8 +62,8 @@ static int dir_expand(const char *dir, char ***list, Error *reterr) {
 
                 if (!is_document_file(de->d_name))
                         continue;
-                if (buf_printf(&path, "%s%s%s", dir, has_suffix(dir, "/") ? "" : "/",
-                               de->d_name) < 0)
+                if (buf_printf(&path, "%s%s%s", dir, has_suffix(dir, "/") ? "" : "/", de->d_name) <
+                    0)
                         return err_set(reterr, -ENAMETOOLONG, NULL, "path too long in %s", dir);
                 if (stat(path.buf, &st) < 0 || !S_ISREG(st.st_mode))
                         continue;
@@ -117,8 +118,8 @@ int inputs_expand(char *const *args, char ***ret, Error *reterr) {
  * "documents[N]". */
 typedef struct Source {
         const char *path;
-        size_t first, count; /* documents */
-        size_t first_line;   /* line of the body where the file's text starts */
+        size_t first, count;  /* documents */
+        size_t first_line;    /* line of the body where the file's text starts */
         size_t skipped_lines; /* lines dropped from the top of the file */
         bool json;
 } Source;
@@ -248,8 +249,8 @@ static int add_yaml(const char *text, size_t len, Buf *body, size_t *ret_count,
                 const char *q = end;
                 size_t n;
 
-                while (q > start && (q[-1] == '\n' || q[-1] == '\r' || q[-1] == ' ' ||
-                                     q[-1] == '\t'))
+                while (q > start &&
+                       (q[-1] == '\n' || q[-1] == '\r' || q[-1] == ' ' || q[-1] == '\t'))
                         q--;
                 p = q;
                 while (p > start && p[-1] != '\n')
@@ -314,8 +315,9 @@ static int body_build(char *const *inputs, Buf *body, Source **ret_sources, size
                                        "API's limit for one apply: apply fewer files at a time",
                                        API_MAX_BODY);
                 if (r < 0)
-                        return reterr && reterr->code == r ? r
-                                                           : err_set(reterr, r, NULL, "out of memory");
+                        return reterr && reterr->code == r
+                                       ? r
+                                       : err_set(reterr, r, NULL, "out of memory");
                 sources[i] = (Source){
                         .path = inputs[i],
                         .first = total,
@@ -390,8 +392,8 @@ static void error_note_source(const Error *e, const Source *sources, size_t n) {
         for (size_t i = 0; i < n; i++)
                 if (idx >= sources[i].first && idx < sources[i].first + sources[i].count) {
                         if (sources[i].count > 1)
-                                fprintf(stderr, "note: documents[%lu] is document %zu of %s\n",
-                                        idx, (size_t) idx - sources[i].first + 1,
+                                fprintf(stderr, "note: documents[%lu] is document %zu of %s\n", idx,
+                                        (size_t) idx - sources[i].first + 1,
                                         source_name(&sources[i]));
                         else
                                 fprintf(stderr, "note: documents[%lu] is %s\n", idx,
@@ -482,7 +484,7 @@ int cmd_apply(Cli *c, int argc, char **argv) {
                                 return cli_usage_error(usage, "unknown output format '%s'", optarg);
                         break;
                 default:
-                        return cli_usage_error(usage, "invalid option");
+                        return cli_usage_short(usage);
                 }
         }
         if (optind < argc)

@@ -20,7 +20,8 @@ static const char usage[] =
         "      --wait              wait until the resources are gone\n"
         "      --timeout=TIME      give up waiting after TIME (default 120s)\n"
         "      --ignore-not-found  a resource that does not exist is not an error\n"
-        "  -p, --project=NAME      project (default \"default\"; documents may name their own)\n" CLI_COMMON_HELP;
+        "  -p, --project=NAME      project (default \"default\"; documents may name their "
+        "own)\n" CLI_COMMON_HELP;
 
 /* Targets are kept as a flat strv: kind, name, project, kind, name, project, ... */
 static int targets_add(char ***targets, const char *kind, const char *name, const char *project) {
@@ -147,7 +148,7 @@ int cmd_delete(Cli *c, int argc, char **argv) {
                         ignore_not_found = true;
                         break;
                 default:
-                        return cli_usage_error(usage, "invalid option");
+                        return cli_usage_short(usage);
                 }
         }
 
@@ -164,8 +165,8 @@ int cmd_delete(Cli *c, int argc, char **argv) {
                                 return cli_fail(&err);
                 }
                 if (!targets)
-                        return cli_fail(&(Error){.code = -ENODATA,
-                                                 .msg = "no documents in the input"});
+                        return cli_fail(
+                                &(Error){.code = -ENODATA, .msg = "no documents in the input"});
         } else {
                 const char *kind, *name;
 
@@ -208,8 +209,7 @@ int cmd_delete(Cli *c, int argc, char **argv) {
                         if (r < 0) {
                                 cli_fail(&err);
                                 failed = true;
-                        } else
-                                printf("%s/%s gone\n", t[0], t[1]);
+                        }
                 }
         return failed ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }

@@ -31,7 +31,8 @@ static cJSON *value_infer(const char *v) {
                 return cJSON_CreateNull();
         /* Plain decimal only (no hex, inf, leading '+' or zeros like "007"). */
         if (v[0] && strspn(v, "-0123456789.eE+") == strlen(v) && v[0] != '+' &&
-            !(v[0] == '0' && v[1] && v[1] != '.') && !(v[0] == '-' && v[1] == '0' && v[2] && v[2] != '.')) {
+            !(v[0] == '0' && v[1] && v[1] != '.') &&
+            !(v[0] == '-' && v[1] == '0' && v[2] && v[2] != '.')) {
                 errno = 0;
                 d = strtod(v, &end);
                 if (errno == 0 && end != v && *end == 0)
@@ -66,7 +67,7 @@ int cmd_do(Cli *c, int argc, char **argv) {
                                 return cli_usage_error(usage, "unknown output format '%s'", optarg);
                         break;
                 default:
-                        return cli_usage_error(usage, "invalid option");
+                        return cli_usage_short(usage);
                 }
         }
         r = cli_kind_name(argv + optind, argc - optind, &kind, &name);
@@ -94,8 +95,8 @@ int cmd_do(Cli *c, int argc, char **argv) {
                 if (raw) {
                         v = cJSON_Parse(eq + 1);
                         if (!v)
-                                return cli_usage_error(usage, "%s:= takes JSON, not '%s'",
-                                                       argv[i], eq + 1);
+                                return cli_usage_error(usage, "%s:= takes JSON, not '%s'", argv[i],
+                                                       eq + 1);
                 } else
                         v = value_infer(eq + 1);
                 if (!v || !cJSON_AddItemToObject(params, argv[i], v)) {

@@ -15,8 +15,10 @@ static const char usage[] =
         "\n"
         "  -w, --follow         stream new events\n"
         "  -o, --output=FORMAT  table (default), json or yaml (not with --follow)\n"
-        "  -p, --project=NAME   only this project (default: all; \"default\" with NAME)\n" CLI_COMMON_HELP;
+        "  -p, --project=NAME   only this project (default: all; \"default\" with "
+        "NAME)\n" CLI_COMMON_HELP;
 
+#define FOLLOW_RECENT     "20" /* events shown before following */
 #define EVENT_LINE_FORMAT "%-19s  %-8s  %-32s  %-20s  %s\n"
 
 typedef struct Follow {
@@ -172,11 +174,39 @@ static int follow_poll(Follow *f, Error *reterr) {
         }
 }
 
+/* The last few events, so the stream starts from there and not from the whole history. */
+static int follow_recent(Follow *f, Error *reterr) {
+        _cleanup_(buf_release) Buf path = BUF_INIT(4096);
+        _cleanup_(cJSON_Deletep) cJSON *answer = NULL;
+        int r;
+
+        r = buf_puts(&path, "/api/v1/events");
+        if (r >= 0)
+                r = events_query(&path, f);
+        if (r >= 0)
+                r = api_query(&path, "limit", FOLLOW_RECENT);
+        if (r < 0)
+                return err_set(reterr, r, NULL, "out of memory");
+        r = api_get(f->c, path.buf, &answer, reterr);
+        if (r < 0)
+                return r;
+        r = print_new_items(f, answer);
+        if (r < 0)
+                return err_set(reterr, r, NULL, "out of memory");
+        return 0;
+}
+
 static int follow(Follow *f, Error *reterr) {
-        bool connected = false;
+        bool warned = false;
+        int r;
 
         printf(EVENT_LINE_FORMAT, "TIME", "TYPE", "OBJECT", "REASON", "MESSAGE");
         fflush(stdout);
+        /* Also checks that berthd answers: after this, a lost connection is a restart to ride out.
+         */
+        r = follow_recent(f, reterr);
+        if (r < 0)
+                return r;
         for (;;) {
                 _cleanup_(buf_release) Buf path = BUF_INIT(4096);
                 _cleanup_(buf_release) Buf body = {0};
@@ -184,7 +214,6 @@ static int follow(Follow *f, Error *reterr) {
                 char after[32];
                 Error e = ERROR_INIT;
                 long status = 0;
-                int r;
 
                 snprintf(after, sizeof(after), "%" PRId64, f->last_id);
                 r = buf_puts(&path, "/api/v1/events?follow=true");
@@ -199,13 +228,15 @@ static int follow(Follow *f, Error *reterr) {
                              f, &status, &body, &e);
                 if (r == 0) {
                         /* The server ended the stream (restart, idle limit): reconnect. */
-                        connected = true;
+                        warned = false;
                         cli_sleep(CLI_POLL_INTERVAL);
                         continue;
                 }
                 if (r < 0) {
-                        if (connected && err_is_transient(r)) {
-                                fprintf(stderr, "berth: %s; reconnecting\n", e.msg);
+                        if (err_is_transient(r)) {
+                                if (!warned)
+                                        fprintf(stderr, "berth: %s; reconnecting\n", e.msg);
+                                warned = true;
                                 cli_sleep(CLI_POLL_INTERVAL);
                                 continue;
                         }
@@ -270,9 +301,8 @@ static int list(Cli *c, const char *kind, const char *name, OutputFormat output)
         table_init(&t, 5);
         t.width = terminal_width();
         r = 0;
-        if (table_add(&t, "TIME") < 0 || table_add(&t, "TYPE") < 0 ||
-            table_add(&t, "OBJECT") < 0 || table_add(&t, "REASON") < 0 ||
-            table_add(&t, "MESSAGE") < 0)
+        if (table_add(&t, "TIME") < 0 || table_add(&t, "TYPE") < 0 || table_add(&t, "OBJECT") < 0 ||
+            table_add(&t, "REASON") < 0 || table_add(&t, "MESSAGE") < 0)
                 r = -ENOMEM;
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 char tb[64], ob[256];
@@ -321,7 +351,7 @@ int cmd_events(Cli *c, int argc, char **argv) {
                                 return cli_usage_error(usage, "unknown output format '%s'", optarg);
                         break;
                 default:
-                        return cli_usage_error(usage, "invalid option");
+                        return cli_usage_short(usage);
                 }
         }
         n = argc - optind;

@@ -17,12 +17,14 @@ static const char usage_get[] =
         "Lists resources with their phase (all kinds and projects unless narrowed), or shows one.\n"
         "\n"
         "  -o, --output=FORMAT  table (default), json or yaml\n"
-        "  -p, --project=NAME   only this project (default: all; \"default\" with NAME)\n" CLI_COMMON_HELP;
+        "  -p, --project=NAME   only this project (default: all; \"default\" with "
+        "NAME)\n" CLI_COMMON_HELP;
 
 static const char usage_describe[] =
         "Usage: berth describe KIND NAME\n"
         "\n"
-        "Shows a resource: metadata, spec, status (conditions, endpoints, nodes, replicas), recent\n"
+        "Shows a resource: metadata, spec, status (conditions, endpoints, nodes, replicas), "
+        "recent\n"
         "events and operations.\n"
         "\n"
         "  -p, --project=NAME   project (default \"default\")\n" CLI_COMMON_HELP;
@@ -44,9 +46,8 @@ static int add_resource_row(Table *t, const cJSON *it, usec_t now) {
                 snprintf(ready, sizeof(ready), "-");
 
         has_gen = json_int_any(it, &gen, "generation", "metadata.generation", NULL);
-        has_observed =
-                json_int_any(it, &observed, "observed_generation", "status.observed_generation",
-                             NULL);
+        has_observed = json_int_any(it, &observed, "observed_generation",
+                                    "status.observed_generation", NULL);
         if (has_gen && has_observed && observed != gen)
                 /* The controller has not acted on the latest spec yet: observed/latest. */
                 snprintf(genbuf, sizeof(genbuf), "%" PRId64 "/%" PRId64, observed, gen);
@@ -146,7 +147,7 @@ int cmd_get(Cli *c, int argc, char **argv) {
                                                        optarg);
                         break;
                 default:
-                        return cli_usage_error(usage_get, "invalid option");
+                        return cli_usage_short(usage_get);
                 }
         }
         n = argc - optind;
@@ -192,8 +193,14 @@ int cmd_get(Cli *c, int argc, char **argv) {
 
 /* ---- describe ---- */
 
+#define DESCRIBE_VALUE_COLUMN 16 /* values start here whatever the label's indent */
+
+static int label_pad(size_t indent, const char *label) {
+        return MAX(1, DESCRIBE_VALUE_COLUMN - (int) indent - (int) strlen(label) - 1);
+}
+
 static void field(size_t indent, const char *label, const char *value) {
-        printf("%*s%s:%*s%s\n", (int) indent, "", label, (int) MAX(1, 14 - (int) strlen(label)), "",
+        printf("%*s%s:%*s%s\n", (int) indent, "", label, label_pad(indent, label), "",
                strempty(value));
 }
 
@@ -201,7 +208,7 @@ static void fieldf(size_t indent, const char *label, const char *fmt, ...) _prin
 static void fieldf(size_t indent, const char *label, const char *fmt, ...) {
         va_list ap;
 
-        printf("%*s%s:%*s", (int) indent, "", label, (int) MAX(1, 14 - (int) strlen(label)), "");
+        printf("%*s%s:%*s", (int) indent, "", label, label_pad(indent, label), "");
         va_start(ap, fmt);
         vprintf(fmt, ap);
         va_end(ap);
@@ -260,8 +267,7 @@ static int print_conditions(const cJSON *conds, usec_t now) {
         t.indent = 4;
         t.width = terminal_width();
         if (table_add(&t, "TYPE") < 0 || table_add(&t, "STATUS") < 0 ||
-            table_add(&t, "REASON") < 0 || table_add(&t, "AGE") < 0 ||
-            table_add(&t, "MESSAGE") < 0)
+            table_add(&t, "REASON") < 0 || table_add(&t, "AGE") < 0 || table_add(&t, "MESSAGE") < 0)
                 return -ENOMEM;
         cJSON_ArrayForEach(cond, conds) {
                 static const char *const paths[] = {"type", "status", "reason"};
@@ -293,9 +299,9 @@ static int print_nodes(const cJSON *nodes) {
         }
         table_init(&t, lag ? 6 : 5);
         t.indent = 4;
-        if (table_add(&t, "NAME") < 0 || table_add(&t, "ROLE") < 0 ||
-            table_add(&t, "STATE") < 0 || table_add(&t, "HEALTH") < 0 ||
-            table_add(&t, "HOST") < 0 || (lag && table_add(&t, "LAG") < 0))
+        if (table_add(&t, "NAME") < 0 || table_add(&t, "ROLE") < 0 || table_add(&t, "STATE") < 0 ||
+            table_add(&t, "HEALTH") < 0 || table_add(&t, "HOST") < 0 ||
+            (lag && table_add(&t, "LAG") < 0))
                 return -ENOMEM;
         cJSON_ArrayForEach(node, nodes) {
                 static const char *const paths[] = {"name", "role", "state"};
@@ -331,8 +337,8 @@ static int print_nodes(const cJSON *nodes) {
 
 static int print_status(const cJSON *status, usec_t now) {
         static const char *const handled[] = {
-                "phase",    "message",  "observed_generation", "replicas",
-                "revision", "endpoints", "conditions",         "nodes",
+                "phase",    "message",   "observed_generation", "replicas",
+                "revision", "endpoints", "conditions",          "nodes",
         };
         _cleanup_(cJSON_Deletep) cJSON *rest = NULL;
         const cJSON *replicas = json_get(status, "replicas"), *v;
@@ -352,7 +358,8 @@ static int print_status(const cJSON *status, usec_t now) {
                 bool d = json_int(replicas, "desired", &desired),
                      ru = json_int(replicas, "running", &running),
                      f = json_int(replicas, "failed", &failed);
-                fieldf(2, "Replicas", "%" PRId64 " running / %" PRId64 " desired, %" PRId64 " failed",
+                fieldf(2, "Replicas",
+                       "%" PRId64 " running / %" PRId64 " desired, %" PRId64 " failed",
                        ru ? running : 0, d ? desired : 0, f ? failed : 0);
         }
         if (json_text(status, "revision", buf, sizeof(buf)))
@@ -426,8 +433,8 @@ static int print_events_section(Cli *c, const char *kind, const char *name, cons
         table_init(&t, 4);
         t.indent = 2;
         t.width = terminal_width();
-        if (table_add(&t, "TIME") < 0 || table_add(&t, "TYPE") < 0 ||
-            table_add(&t, "REASON") < 0 || table_add(&t, "MESSAGE") < 0)
+        if (table_add(&t, "TIME") < 0 || table_add(&t, "TYPE") < 0 || table_add(&t, "REASON") < 0 ||
+            table_add(&t, "MESSAGE") < 0)
                 return -ENOMEM;
         for (size_t i = n > DESCRIBE_MAX_EVENTS ? n - DESCRIBE_MAX_EVENTS : 0; i < n; i++) {
                 static const char *const paths[] = {"type", "reason", "message"};
@@ -494,12 +501,11 @@ static int print_operations_section(Cli *c, const char *kind, const char *name,
         table_init(&t, 6);
         t.indent = 2;
         t.width = terminal_width();
-        if (table_add(&t, "TYPE") < 0 || table_add(&t, "STATE") < 0 ||
-            table_add(&t, "ACTOR") < 0 || table_add(&t, "STARTED") < 0 ||
-            table_add(&t, "ENDED") < 0 || table_add(&t, "MESSAGE") < 0)
+        if (table_add(&t, "TYPE") < 0 || table_add(&t, "STATE") < 0 || table_add(&t, "ACTOR") < 0 ||
+            table_add(&t, "STARTED") < 0 || table_add(&t, "ENDED") < 0 ||
+            table_add(&t, "MESSAGE") < 0)
                 return -ENOMEM;
-        for (size_t i = n > DESCRIBE_MAX_OPERATIONS ? n - DESCRIBE_MAX_OPERATIONS : 0; i < n;
-             i++) {
+        for (size_t i = n > DESCRIBE_MAX_OPERATIONS ? n - DESCRIBE_MAX_OPERATIONS : 0; i < n; i++) {
                 static const char *const paths[] = {"type|operation|action|kind", "state|status",
                                                     "actor"};
                 const char *started =
@@ -509,11 +515,10 @@ static int print_operations_section(Cli *c, const char *kind, const char *name,
 
                 r = table_add_cells(&t, items[i], paths, ELEMENTSOF(paths));
                 if (r >= 0)
-                        r = table_add(&t, started ? format_time_local(started, tb1, sizeof(tb1))
-                                                  : "-");
-                if (r >= 0)
                         r = table_add(&t,
-                                      ended ? format_time_local(ended, tb2, sizeof(tb2)) : "-");
+                                      started ? format_time_local(started, tb1, sizeof(tb1)) : "-");
+                if (r >= 0)
+                        r = table_add(&t, ended ? format_time_local(ended, tb2, sizeof(tb2)) : "-");
                 if (r >= 0)
                         r = table_add(&t, operation_message(items[i], mb, sizeof(mb)));
                 if (r < 0)
@@ -545,12 +550,12 @@ static int describe(Cli *c, const char *kind, const char *name) {
         field(0, "Name", json_str_any(res, "metadata.name", "name", NULL));
         field(0, "Kind", json_str(res, "kind"));
         field(0, "Project", json_str_any(res, "metadata.project", "project", NULL));
-        if (json_str_any(res, "metadata.environment", "environment", NULL))
-                field(0, "Environment", json_str_any(res, "metadata.environment", "environment",
-                                                     NULL));
+        if (!isempty(json_str_any(res, "metadata.environment", "environment", NULL)))
+                field(0, "Environment",
+                      json_str_any(res, "metadata.environment", "environment", NULL));
         if (json_str_any(res, "metadata.uid", "metadata.uuid", "uuid", "uid", NULL))
-                field(0, "UID", json_str_any(res, "metadata.uid", "metadata.uuid", "uuid", "uid",
-                                             NULL));
+                field(0, "UID",
+                      json_str_any(res, "metadata.uid", "metadata.uuid", "uuid", "uid", NULL));
         labels = json_get(res, "metadata.labels");
         if (cJSON_IsObject(labels) && labels->child) {
                 _cleanup_(buf_release) Buf l = BUF_INIT(64 * 1024);
@@ -604,7 +609,7 @@ int cmd_describe(Cli *c, int argc, char **argv) {
                         continue;
                 if (opt == 'h')
                         return cli_help(usage_describe);
-                return cli_usage_error(usage_describe, "invalid option");
+                return cli_usage_short(usage_describe);
         }
         r = cli_kind_name(argv + optind, argc - optind, &kind, &name);
         if (r < 0)

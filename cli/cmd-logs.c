@@ -39,14 +39,15 @@ int cmd_logs(Cli *c, int argc, char **argv) {
                         errno = 0;
                         n = strtoll(optarg, &end, 10);
                         if (errno != 0 || end == optarg || *end || n < 0)
-                                return cli_usage_error(usage, "--tail takes a number of lines, "
-                                                              "not '%s'",
+                                return cli_usage_error(usage,
+                                                       "--tail takes a number of lines, "
+                                                       "not '%s'",
                                                        optarg);
                         tail = optarg;
                         break;
                 }
                 default:
-                        return cli_usage_error(usage, "invalid option");
+                        return cli_usage_short(usage);
                 }
         }
         r = cli_kind_name(argv + optind, argc - optind, &kind, &name);

@@ -73,6 +73,7 @@ static int wait_for(Cli *c, const char *kind, const char *name, WaitFor what, co
         usec_t deadline = now_monotonic() + timeout;
         _cleanup_free_ char *phase = NULL, *message = NULL;
         Error last = ERROR_INIT;
+        bool reached = false;
         char dbuf[32];
 
         for (;;) {
@@ -84,7 +85,10 @@ static int wait_for(Cli *c, const char *kind, const char *name, WaitFor what, co
                 r = resource_get(c, kind, name, &res, &e);
                 if (r == -ENOENT && what == WAIT_DELETE)
                         return 0;
-                if (r < 0 && !err_is_transient(r)) {
+                /* A wrong --server fails at once; a berthd that restarts midway is waited for. */
+                if (r != -ECONNREFUSED)
+                        reached = true;
+                if (r < 0 && (!err_is_transient(r) || !reached)) {
                         if (reterr)
                                 *reterr = e;
                         return r;
@@ -166,7 +170,7 @@ int cmd_wait(Cli *c, int argc, char **argv) {
                                 return cli_usage_error(usage, "invalid duration '%s'", optarg);
                         break;
                 default:
-                        return cli_usage_error(usage, "invalid option");
+                        return cli_usage_short(usage);
                 }
         }
         r = cli_kind_name(argv + optind, argc - optind, &kind, &name);
@@ -185,9 +189,9 @@ int cmd_wait(Cli *c, int argc, char **argv) {
                  for_arg[STRLEN("condition=")])
                 what = WAIT_CONDITION;
         else
-                return cli_usage_error(usage,
-                                       "--for takes phase=PHASE, condition=TYPE or delete, not '%s'",
-                                       for_arg);
+                return cli_usage_error(
+                        usage, "--for takes phase=PHASE, condition=TYPE or delete, not '%s'",
+                        for_arg);
         if (what != WAIT_DELETE) {
                 value = b_strdup(strchr(for_arg, '=') + 1);
                 if (!value)

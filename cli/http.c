@@ -212,8 +212,8 @@ int http_request(Cli *c, const char *method, const char *path, const char *accep
 
         if (url_build(c, path, &url) < 0)
                 return err_set(reterr, -ENOMEM, NULL, "out of memory");
-        r = headers_build(c, accept ? accept : "application/json", body ? content_type : NULL,
-                          NULL, &headers, reterr);
+        r = headers_build(c, accept ? accept : "application/json", body ? content_type : NULL, NULL,
+                          &headers, reterr);
         if (r < 0)
                 return r;
         r = handle_prepare(c, url.buf, headers, reterr);
@@ -422,8 +422,9 @@ static size_t sse_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
 
                 curl_easy_getinfo(s->c->curl, CURLINFO_RESPONSE_CODE, &status);
                 curl_easy_getinfo(s->c->curl, CURLINFO_CONTENT_TYPE, &ctype);
-                s->is_sse = status == 200 && ctype &&
-                            strncasecmp(ctype, "text/event-stream", STRLEN("text/event-stream")) == 0;
+                s->is_sse =
+                        status == 200 && ctype &&
+                        strncasecmp(ctype, "text/event-stream", STRLEN("text/event-stream")) == 0;
                 s->decided = true;
         }
         if (!s->is_sse) {

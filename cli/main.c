@@ -87,6 +87,7 @@ static int run(Cli *c, int argc, char **argv) {
         const Command *cmd;
         int opt;
 
+        argv[0] = (char *) "berth"; /* getopt's messages */
         /* "+": stop at the command; its own options follow it. */
         while ((opt = getopt_long(argc, argv, "+" CLI_COMMON_SHORTOPTS, options, NULL)) != -1) {
                 if (cli_common_option(c, opt, optarg))
@@ -99,12 +100,13 @@ static int run(Cli *c, int argc, char **argv) {
                         printf("berth %s\n", BERTH_VERSION);
                         return CLI_EXIT_OK;
                 default:
-                        usage_commands(stderr);
-                        return CLI_EXIT_USAGE;
+                        return cli_usage_short(usage_main);
                 }
         }
-        if (optind >= argc)
-                return cli_usage_error(usage_main, "missing command");
+        if (optind >= argc) {
+                usage_commands(stderr);
+                return CLI_EXIT_USAGE;
+        }
 
         if (streq(argv[optind], "help")) {
                 if (optind + 1 < argc && (cmd = command_find(argv[optind + 1]))) {

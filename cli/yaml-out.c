@@ -50,8 +50,8 @@ static void format_number(double d, char *buf, size_t n) {
 
 static bool yaml_reserved_word(const char *s) {
         static const char *const words[] = {
-                "true", "false", "yes",  "no",   "on",    "off",  "y",  "n", "null",
-                "~",    ".inf", "-.inf", "+.inf", ".nan", "<<",   "=",
+                "true", "false", "yes",  "no",    "on",    "off",  "y",  "n",
+                "null", "~",     ".inf", "-.inf", "+.inf", ".nan", "<<", "=",
         };
 
         for (size_t i = 0; i < ELEMENTSOF(words); i++)

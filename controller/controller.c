@@ -14,9 +14,9 @@
 #include "store/store.h"
 #include "util/metrics.h"
 
-#define LEASE_POLL          (1 * USEC_PER_SEC)
-#define TRIGGER_RETRY       (1 * USEC_PER_SEC)
-#define MAX_WORKERS         32
+#define LEASE_POLL    (1 * USEC_PER_SEC)
+#define TRIGGER_RETRY (1 * USEC_PER_SEC)
+#define MAX_WORKERS   32
 
 struct Controller {
         ControllerConfig cfg;
@@ -32,7 +32,8 @@ struct Controller {
         pthread_mutex_t lock;
         pthread_cond_t wake;
         bool relist_now;
-        char installation[37]; /* the store's id, read once at start */
+        char installation[37];        /* the store's id, read once at start */
+        pthread_mutex_t network_lock; /* see ReconcileCtx.network_lock */
 };
 
 /* Sleeps on the controller's condvar: returns early on stop or wake. */
@@ -128,6 +129,7 @@ static void *worker_main(void *userdata) {
                                             .docker = d,
                                             .epoch = atomic_load(&c->epoch),
                                             .installation = c->installation,
+                                            .network_lock = &c->network_lock,
                                             .now = now_realtime()};
                         r = reconcile_resource(&ctx, key, &res, &err);
                 }
@@ -137,11 +139,12 @@ static void *worker_main(void *userdata) {
                         metrics_leader_set(0);
                         log_warn("status write fenced: another controller leads now");
                 }
-                if (r < 0 && (r == -ECONNRESET || r == -ECONNREFUSED) && s && store_ping(s, NULL) < 0)
+                if (r < 0 && (r == -ECONNRESET || r == -ECONNREFUSED) && s &&
+                    store_ping(s, NULL) < 0)
                         s = store_free(s);
 
                 metrics_reconcile_observe(res.kind,
-                                          r < 0 ? RECONCILE_ERROR
+                                          r < 0               ? RECONCILE_ERROR
                                           : res.requeue_after ? RECONCILE_REQUEUE
                                                               : RECONCILE_OK,
                                           now_monotonic() - start);
@@ -172,7 +175,8 @@ static void *notify_main(void *userdata) {
                 int r;
 
                 if (!s) {
-                        if (open_store(c, &s) < 0 || store_listen(s, STORE_CHANNEL_SPEC, &err) < 0) {
+                        if (open_store(c, &s) < 0 ||
+                            store_listen(s, STORE_CHANNEL_SPEC, &err) < 0) {
                                 s = store_free(s);
                                 ctl_wait(c, TRIGGER_RETRY);
                                 continue;
@@ -219,8 +223,7 @@ static void *events_main(void *userdata) {
                         ctl_wait(c, TRIGGER_RETRY);
                         continue;
                 }
-                r = docker_events_follow(d, since, on_docker_event, c,
-                                         &c->stop_flag, &err);
+                r = docker_events_follow(d, since, on_docker_event, c, &c->stop_flag, &err);
                 if (atomic_load(&c->stopping))
                         break;
                 log_warn("docker events stream ended (%s); reconnecting",
@@ -311,6 +314,7 @@ int controller_start(const ControllerConfig *cfg, Controller **ret, Error *reter
         if (c->cfg.relist_interval == 0)
                 c->cfg.relist_interval = 30 * USEC_PER_SEC;
         pthread_mutex_init(&c->lock, NULL);
+        pthread_mutex_init(&c->network_lock, NULL);
         {
                 pthread_condattr_t ca;
                 pthread_condattr_init(&ca);
@@ -360,6 +364,7 @@ Controller *controller_stop(Controller *c) {
         pthread_join(c->lease_thread, NULL);
         c->queue = queue_free(c->queue);
         pthread_mutex_destroy(&c->lock);
+        pthread_mutex_destroy(&c->network_lock);
         pthread_cond_destroy(&c->wake);
         return mfree(c);
 }

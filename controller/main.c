@@ -33,7 +33,8 @@ static void usage(FILE *f) {
                 "              [--database-url=URL] [--workers=N] [--relist-interval=SECONDS]\n"
                 "              [--log-level=debug|info|warn|error]\n"
                 "environment: BERTH_LISTEN, BERTH_DATA_DIR, BERTH_DATABASE_URL (unset: embedded\n"
-                "             state store in $BERTH_DATA_DIR/state), BERTH_WORKERS, BERTH_LOG_LEVEL,\n"
+                "             state store in $BERTH_DATA_DIR/state), BERTH_WORKERS, "
+                "BERTH_LOG_LEVEL,\n"
                 "             DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH\n");
 }
 

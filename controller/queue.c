@@ -147,7 +147,7 @@ void queue_add_after(WorkQueue *q, const char *key, usec_t delay) {
                         found = true;
                 }
         if (!found)
-                (void) VEC_PUSH(q->delayed, ((Delayed) {.key = key_make(key), .due = due}));
+                (void) VEC_PUSH(q->delayed, ((Delayed){.key = key_make(key), .due = due}));
         pthread_cond_broadcast(&q->cond);
         pthread_mutex_unlock(&q->lock);
 }
@@ -163,7 +163,7 @@ void queue_add_rate_limited(WorkQueue *q, const char *key) {
                         break;
                 }
         if (failures == 0)
-                (void) VEC_PUSH(q->backoff, ((Backoff) {.key = key_make(key), .failures = 1}));
+                (void) VEC_PUSH(q->backoff, ((Backoff){.key = key_make(key), .failures = 1}));
         pthread_mutex_unlock(&q->lock);
 
         for (unsigned i = 1; i < failures && delay < QUEUE_BACKOFF_CAP; i++)
@@ -239,8 +239,8 @@ void queue_done(WorkQueue *q, const char *key) {
         if (i >= 0)
                 key_remove_at(q->processing.v, &q->processing.n, (size_t) i);
         /* Added again while in flight: hand it out once more. */
-        if (key_find(q->dirty.v, q->dirty.n, key) >= 0 &&
-            key_find(q->fifo.v, q->fifo.n, key) < 0 && VEC_PUSH(q->fifo, key_make(key)) == 0) {
+        if (key_find(q->dirty.v, q->dirty.n, key) >= 0 && key_find(q->fifo.v, q->fifo.n, key) < 0 &&
+            VEC_PUSH(q->fifo, key_make(key)) == 0) {
                 publish_depth(q);
                 pthread_cond_signal(&q->cond);
         }

@@ -13,7 +13,7 @@
  * workers never sleep. Thread-safe. */
 typedef struct WorkQueue WorkQueue;
 
-#define QUEUE_KEY_MAX   64
+#define QUEUE_KEY_MAX      64
 #define QUEUE_BACKOFF_BASE (5 * USEC_PER_MSEC)
 #define QUEUE_BACKOFF_CAP  (30 * USEC_PER_SEC)
 

@@ -101,7 +101,7 @@ int container_config_hash(const ContainerConfig *c, char ret[65]) {
         ctx = EVP_MD_CTX_new();
         if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
                 return -ENOMEM;
-        h = (Hasher) {.ctx = ctx};
+        h = (Hasher){.ctx = ctx};
 
         hash_str(&h, "v", "1"); /* bump when the serialisation changes */
         hash_str(&h, "image", c->image);

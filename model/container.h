@@ -11,9 +11,9 @@
  * into an Engine API body by drivers/docker. */
 typedef struct PortBinding {
         int container_port;
-        int host_port;   /* 0: not published */
-        char *host_ip;   /* NULL: 127.0.0.1 */
-        char *protocol;  /* NULL: tcp */
+        int host_port;  /* 0: not published */
+        char *host_ip;  /* NULL: 127.0.0.1 */
+        char *protocol; /* NULL: tcp */
 } PortBinding;
 
 typedef struct MountSpec {
@@ -32,16 +32,16 @@ typedef struct ContainerConfig {
         char *working_dir;
         Strv entrypoint; /* NULL: image default */
         Strv cmd;
-        Strv env;    /* "K=V" */
-        Strv labels; /* "k=v" */
-        char *network;     /* attach at create */
-        Strv aliases;      /* DNS aliases on that network */
+        Strv env;      /* "K=V" */
+        Strv labels;   /* "k=v" */
+        char *network; /* attach at create */
+        Strv aliases;  /* DNS aliases on that network */
         PortBinding *ports;
         size_t n_ports;
         MountSpec *mounts;
         size_t n_mounts;
-        int64_t nano_cpus; /* 0: unlimited */
-        int64_t memory;    /* bytes, 0: unlimited */
+        int64_t nano_cpus;    /* 0: unlimited */
+        int64_t memory;       /* bytes, 0: unlimited */
         char *restart_policy; /* no | on-failure | always | unless-stopped */
         int restart_max_retries;
         bool init;

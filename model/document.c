@@ -113,8 +113,9 @@ static int v_labels(const cJSON *v, cJSON **ret, Error *e) {
         items = b_malloc(n * sizeof(*items));
         if (!items)
                 return -ENOMEM;
-        cJSON_ArrayForEach(c, v)
+        cJSON_ArrayForEach(c, v) {
                 items[i++] = c;
+        }
         qsort(items, n, sizeof(*items), cmp_item_key);
         for (i = 0; i < n; i++) {
                 Path f = path_key("metadata.labels", items[i]->string);
@@ -249,7 +250,7 @@ int document_from_json(const cJSON *doc, Document *ret, Error *reterr) {
                 return r;
 
         *ret = d;
-        d = (Document) {0};
+        d = (Document){0};
         return 0;
 }
 
@@ -268,11 +269,12 @@ cJSON *document_to_json(const Document *d) {
         if (!md || json_add_item_take(md, "name", cJSON_CreateString(d->name)) < 0 ||
             json_add_item_take(md, "project", cJSON_CreateString(d->project)) < 0 ||
             json_add_item_take(md, "environment", cJSON_CreateString(d->environment)) < 0 ||
-            json_add_item_take(md, "labels", d->labels ? cJSON_Duplicate(d->labels, true)
-                                                       : cJSON_CreateObject()) < 0)
+            json_add_item_take(md, "labels",
+                               d->labels ? cJSON_Duplicate(d->labels, true)
+                                         : cJSON_CreateObject()) < 0)
                 return NULL;
-        if (json_add_item_take(o, "spec", d->spec ? cJSON_Duplicate(d->spec, true)
-                                                  : cJSON_CreateObject()) < 0)
+        if (json_add_item_take(o, "spec",
+                               d->spec ? cJSON_Duplicate(d->spec, true) : cJSON_CreateObject()) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -380,7 +382,7 @@ typedef struct DocList {
 
 static void doc_list_release(DocList *l) {
         documents_free(l->docs, l->n);
-        *l = (DocList) {0};
+        *l = (DocList){0};
 }
 
 int documents_parse(const char *body, size_t len, Document **ret, size_t *ret_n, Error *reterr) {
@@ -438,8 +440,8 @@ int documents_parse(const char *body, size_t len, Document **ret, size_t *ret_n,
                         if (out.docs[j].kind == d->kind && streq(out.docs[j].name, d->name) &&
                             streq(out.docs[j].project, d->project)) {
                                 r = verr(reterr, -EINVAL, R_DUPLICATE, "metadata.name",
-                                         "%s %s/%s is also documents[%zu]",
-                                         kind_to_string(d->kind), d->project, d->name, j);
+                                         "%s %s/%s is also documents[%zu]", kind_to_string(d->kind),
+                                         d->project, d->name, j);
                                 err_in_document(reterr, i);
                                 return r;
                         }

@@ -8,9 +8,9 @@
 #include "model/resource.h"
 #include "util/error.h"
 
-#define API_MAX_BODY    (1024 * 1024) /* bytes; larger apply bodies get 413 */
-#define YAML_MAX_DEPTH  64
-#define APPLY_MAX_DOCS  256
+#define API_MAX_BODY   (1024 * 1024) /* bytes; larger apply bodies get 413 */
+#define YAML_MAX_DEPTH 64
+#define APPLY_MAX_DOCS 256
 
 /* Parses YAML (one or many documents, "---" separated) into a JSON array of documents.
  * Iterative (no recursion on input depth), refuses depth > YAML_MAX_DEPTH, anchors/aliases

@@ -28,8 +28,9 @@ int json_find_duplicate_key(const cJSON *o, const char **ret_key) {
 
         assert_return(o && ret_key, -EINVAL);
         *ret_key = NULL;
-        cJSON_ArrayForEach(c, o)
+        cJSON_ArrayForEach(c, o) {
                 n++;
+        }
         if (n < 2)
                 return 0;
         if (n <= 16) {
@@ -45,8 +46,9 @@ int json_find_duplicate_key(const cJSON *o, const char **ret_key) {
         keys = b_malloc(n * sizeof(*keys));
         if (!keys)
                 return -ENOMEM;
-        cJSON_ArrayForEach(c, o)
+        cJSON_ArrayForEach(c, o) {
                 keys[i++] = c->string ? c->string : "";
+        }
         qsort(keys, n, sizeof(*keys), cmp_str_ptr);
         for (i = 1; i < n; i++)
                 if (streq(keys[i - 1], keys[i])) {

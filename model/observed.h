@@ -11,15 +11,15 @@
  * drivers/docker from list or inspect replies. */
 typedef struct ObservedContainer {
         char *id;
-        char *name;    /* without the leading '/' */
+        char *name; /* without the leading '/' */
         char *image;
-        char *state;   /* created running paused restarting removing exited dead */
-        char *health;  /* healthy unhealthy starting, or NULL when no Docker healthcheck */
-        char *resource; /* berth.resource label */
-        char *role;     /* berth.role label */
+        char *state;       /* created running paused restarting removing exited dead */
+        char *health;      /* healthy unhealthy starting, or NULL when no Docker healthcheck */
+        char *resource;    /* berth.resource label */
+        char *role;        /* berth.role label */
         char *config_hash; /* berth.config-hash label */
-        int index;      /* berth.index label, -1 when absent or unparsable */
-        char *ip;       /* first network address, NULL when none */
+        int index;         /* berth.index label, -1 when absent or unparsable */
+        char *ip;          /* first network address, NULL when none */
         int exit_code;
         bool oom_killed;
         usec_t created;    /* realtime usec */

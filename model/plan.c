@@ -21,7 +21,7 @@ const char *action_type_to_string(ActionType t) {
 }
 
 void plan_init(Plan *p) {
-        *p = (Plan) {0};
+        *p = (Plan){0};
         p->status.phase = PHASE_PENDING;
 }
 
@@ -77,7 +77,7 @@ int plan_add(Plan *p, ActionType type, const char *target, const char *id, const
         p->actions = n;
         a.container = TAKE_PTR(cfg);
         p->actions[p->n_actions++] = a;
-        a = (Action) {0};
+        a = (Action){0};
         return 0;
 }
 
@@ -88,7 +88,8 @@ int plan_to_text(const Plan *p, Buf *out) {
         for (size_t i = 0; i < p->n_actions; i++) {
                 const Action *a = &p->actions[i];
 
-                r = buf_printf(out, "%s %s", strna(action_type_to_string(a->type)), strna(a->target));
+                r = buf_printf(out, "%s %s", strna(action_type_to_string(a->type)),
+                               strna(a->target));
                 if (r >= 0 && !isempty(a->reason))
                         r = buf_printf(out, " (%s)", a->reason);
                 if (r >= 0)
@@ -97,6 +98,11 @@ int plan_to_text(const Plan *p, Buf *out) {
                         return r;
         }
         return 0;
+}
+
+/* A string member, or null when s is NULL. */
+static int add_str_or_null(cJSON *o, const char *key, const char *s) {
+        return json_add_item_take(o, key, s ? cJSON_CreateString(s) : cJSON_CreateNull());
 }
 
 cJSON *plan_to_json(const Plan *p) {
@@ -110,17 +116,18 @@ cJSON *plan_to_json(const Plan *p) {
         for (size_t i = 0; i < p->n_actions; i++) {
                 const Action *a = &p->actions[i];
                 _cleanup_json_ cJSON *o = cJSON_CreateObject();
+                int r;
 
                 if (!o)
                         return NULL;
-                if (json_add_item_take(o, "action",
-                                       cJSON_CreateString(strna(action_type_to_string(a->type)))) < 0 ||
-                    json_add_item_take(o, "target", a->target ? cJSON_CreateString(a->target)
-                                                              : cJSON_CreateNull()) < 0 ||
-                    json_add_item_take(o, "reason", a->reason ? cJSON_CreateString(a->reason)
-                                                              : cJSON_CreateNull()) < 0)
-                        return NULL;
-                if (json_add_item_take(arr, NULL, TAKE_PTR(o)) < 0)
+                r = add_str_or_null(o, "action", strna(action_type_to_string(a->type)));
+                if (r >= 0)
+                        r = add_str_or_null(o, "target", a->target);
+                if (r >= 0)
+                        r = add_str_or_null(o, "reason", a->reason);
+                if (r >= 0)
+                        r = json_add_item_take(arr, NULL, TAKE_PTR(o));
+                if (r < 0)
                         return NULL;
         }
         return TAKE_PTR(arr);

@@ -12,11 +12,11 @@
 /* The ordered list of idempotent steps a reconciler's plan() chose. Each action names its
  * target by deterministic name, so running a plan twice (or after a crash) does no harm. */
 typedef enum ActionType {
-        ACTION_ENSURE_NETWORK,    /* target: network name */
-        ACTION_CREATE_CONTAINER,  /* container: full config; start follows */
-        ACTION_START_CONTAINER,   /* target: name, id */
-        ACTION_REMOVE_CONTAINER,  /* target: name, id (force) */
-        ACTION_REMOVE_NETWORK,    /* target: network name, when nothing else uses it */
+        ACTION_ENSURE_NETWORK,   /* target: network name */
+        ACTION_CREATE_CONTAINER, /* container: full config; start follows */
+        ACTION_START_CONTAINER,  /* target: name, id */
+        ACTION_REMOVE_CONTAINER, /* target: name, id (force) */
+        ACTION_REMOVE_NETWORK,   /* target: network name, when nothing else uses it */
         ACTION_REMOVE_VOLUME,
         _ACTION_MAX,
         _ACTION_INVALID = -22,

@@ -7,12 +7,9 @@
 #include "model/resource.h"
 
 static const char *const kind_table[_KIND_MAX] = {
-        [KIND_PG_SINGLE] = "pg_single",
-        [KIND_PG_CLUSTER] = "pg_cluster",
-        [KIND_MYSQL_HA] = "mysql_ha",
-        [KIND_DOCKER_SERVICE] = "docker_service",
-        [KIND_PG_TENANT] = "pg_tenant",
-        [KIND_JOB] = "job",
+        [KIND_PG_SINGLE] = "pg_single", [KIND_PG_CLUSTER] = "pg_cluster",
+        [KIND_MYSQL_HA] = "mysql_ha",   [KIND_DOCKER_SERVICE] = "docker_service",
+        [KIND_PG_TENANT] = "pg_tenant", [KIND_JOB] = "job",
 };
 
 const char *kind_to_string(ResourceKind k) {

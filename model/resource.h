@@ -52,15 +52,15 @@ int name_volume(char *buf, size_t n, const char *project, const char *name, cons
 int name_project_network(char *buf, size_t n, const char *project);
 
 /* Label keys berth puts on every Docker object it creates. */
-#define LABEL_MANAGED     "berth.managed"
+#define LABEL_MANAGED      "berth.managed"
 #define LABEL_INSTALLATION "berth.installation"
-#define LABEL_RESOURCE    "berth.resource"
-#define LABEL_KIND        "berth.kind"
-#define LABEL_PROJECT     "berth.project"
-#define LABEL_NAME        "berth.name"
-#define LABEL_ROLE        "berth.role"
-#define LABEL_INDEX       "berth.index"
-#define LABEL_CONFIG_HASH "berth.config-hash"
+#define LABEL_RESOURCE     "berth.resource"
+#define LABEL_KIND         "berth.kind"
+#define LABEL_PROJECT      "berth.project"
+#define LABEL_NAME         "berth.name"
+#define LABEL_ROLE         "berth.role"
+#define LABEL_INDEX        "berth.index"
+#define LABEL_CONFIG_HASH  "berth.config-hash"
 
 /* Identity of a stored resource as reconcilers see it. */
 typedef struct ResourceRef {

@@ -92,8 +92,8 @@ static int get_int(const cJSON *o, const char *key, const char *field, int def, 
         return 0;
 }
 
-static int get_duration(const cJSON *o, const char *key, const char *field, usec_t def,
-                        usec_t *ret, Error *e) {
+static int get_duration(const cJSON *o, const char *key, const char *field, usec_t def, usec_t *ret,
+                        Error *e) {
         const cJSON *v = member(o, key);
 
         *ret = def;
@@ -205,8 +205,8 @@ static int get_restart(const cJSON *spec, ServiceSpec *s, Error *e) {
         }
         if (!cJSON_IsObject(rp))
                 return bad(e, "spec.restart_policy", "not a map");
-        r = get_string(rp, "name", "spec.restart_policy.name", "unless-stopped",
-                       &s->restart_policy, e);
+        r = get_string(rp, "name", "spec.restart_policy.name", "unless-stopped", &s->restart_policy,
+                       e);
         if (r >= 0)
                 r = get_int(rp, "max_retries", "spec.restart_policy.max_retries", 0,
                             &s->restart_max_retries, e);
@@ -318,6 +318,6 @@ int service_spec_from_json(const cJSON *spec, ServiceSpec *ret, Error *reterr) {
         }
 
         *ret = s;
-        s = (ServiceSpec) {0};
+        s = (ServiceSpec){0};
         return 0;
 }

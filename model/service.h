@@ -18,8 +18,8 @@ typedef enum HealthType { HEALTH_NONE, HEALTH_HTTP, HEALTH_TCP, HEALTH_COMMAND }
 
 typedef struct ServicePort {
         int container_port;
-        int host_port; /* 0: not published */
-        char *bind;    /* host address, default 127.0.0.1 */
+        int host_port;  /* 0: not published */
+        char *bind;     /* host address, default 127.0.0.1 */
         char *protocol; /* tcp | udp */
 } ServicePort;
 
@@ -40,8 +40,8 @@ typedef struct ServiceSpec {
         Strv env; /* "K=V", sorted by key */
         ServicePort *ports;
         size_t n_ports;
-        double cpu;      /* cores, 0: unlimited */
-        int64_t memory;  /* bytes, 0: unlimited */
+        double cpu;     /* cores, 0: unlimited */
+        int64_t memory; /* bytes, 0: unlimited */
         int replicas;
         char *restart_policy; /* no | on-failure | always | unless-stopped */
         int restart_max_retries;

@@ -23,11 +23,11 @@ const char *phase_to_string(Phase p);
 Phase phase_from_string(const char *s);
 
 typedef struct StatusNode {
-        char *name;  /* container name */
-        char *role;  /* app, primary, replica, proxy, dcs, job */
-        char *state; /* running, exited, created, restarting, missing ... */
+        char *name;   /* container name */
+        char *role;   /* app, primary, replica, proxy, dcs, job */
+        char *state;  /* running, exited, created, restarting, missing ... */
         char *health; /* healthy, unhealthy, starting, none */
-        char *host;  /* address on the project network */
+        char *host;   /* address on the project network */
         unsigned index;
 } StatusNode;
 

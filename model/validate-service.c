@@ -28,7 +28,7 @@
 #define PATH_MAX_LEN   1024
 
 static const char *const spec_fields[] = {
-        "image", "type",  "command",        "args",        "env",      "ports",  "plan",
+        "image",     "type",     "command",        "args",        "env",      "ports",  "plan",
         "resources", "replicas", "restart_policy", "healthcheck", "networks", "paused", NULL,
 };
 /* In the contract, not implemented yet: refused by name so nobody is silently ignored. */
@@ -247,8 +247,8 @@ static int v_image(const cJSON *spec, cJSON *out, Error *e) {
         why = image_reference_check(s);
         if (why)
                 return verr(e, -EINVAL, R_INVALID_VALUE, "spec.image",
-                            "%s is not a valid image reference: %s",
-                            json_describe(v, d, sizeof(d)), why);
+                            "%s is not a valid image reference: %s", json_describe(v, d, sizeof(d)),
+                            why);
         return add_string(out, "image", s);
 }
 
@@ -297,8 +297,9 @@ static cJSON *sorted_copy(const cJSON *o) {
         items = b_malloc(n * sizeof(*items));
         if (!items)
                 return NULL;
-        cJSON_ArrayForEach(c, o)
+        cJSON_ArrayForEach(c, o) {
                 items[i++] = c;
+        }
         qsort(items, n, sizeof(*items), cmp_item_key);
         for (i = 0; i < n; i++)
                 if (json_add_item_take(copy, items[i]->string,
@@ -436,42 +437,36 @@ static int v_ports(const cJSON *spec, cJSON *out, Error *e) {
                 Path f = path_index("spec.ports", i);
                 const char *proto = "tcp";
                 int64_t hport = 0;
-                cJSON *o = NULL;
+                _cleanup_json_ cJSON *o = NULL;
                 size_t j = 0;
                 const cJSON *prev;
+                double cport;
 
                 r = v_port(it, f.s, &o, &hport, &proto, e);
                 if (r < 0)
                         return r;
+                cport = cJSON_GetObjectItemCaseSensitive(o, "container_port")->valuedouble;
                 /* Compare with the ports accepted so far (normalised, so fields are present). */
                 cJSON_ArrayForEach(prev, ports) {
                         const cJSON *pp = cJSON_GetObjectItemCaseSensitive(prev, "protocol");
                         const cJSON *pc = cJSON_GetObjectItemCaseSensitive(prev, "container_port");
                         const cJSON *ph = cJSON_GetObjectItemCaseSensitive(prev, "host_port");
-                        const cJSON *oc = cJSON_GetObjectItemCaseSensitive(o, "container_port");
 
-                        if (!streq(pp->valuestring, proto)) {
-                                j++;
-                                continue;
-                        }
-                        if (hport > 0 && ph && (int64_t) ph->valuedouble == hport) {
-                                cJSON_Delete(o);
+                        if (streq(pp->valuestring, proto) && hport > 0 && ph &&
+                            (int64_t) ph->valuedouble == hport)
                                 return verr(e, -EINVAL, R_DUPLICATE, path_key(f.s, "host_port").s,
                                             "host port %" PRId64 "/%s is already published by "
                                             "spec.ports[%zu]",
                                             hport, proto, j);
-                        }
-                        if (pc->valuedouble == oc->valuedouble) {
-                                cJSON_Delete(o);
+                        if (streq(pp->valuestring, proto) && pc->valuedouble == cport)
                                 return verr(e, -EINVAL, R_DUPLICATE,
                                             path_key(f.s, "container_port").s,
                                             "container port %.0f/%s is already listed in "
                                             "spec.ports[%zu]",
-                                            oc->valuedouble, proto, j);
-                        }
+                                            cport, proto, j);
                         j++;
                 }
-                r = json_add_item_take(ports, NULL, o);
+                r = json_add_item_take(ports, NULL, TAKE_PTR(o));
                 if (r < 0)
                         return r;
                 i++;
@@ -544,8 +539,8 @@ static int v_resources(const cJSON *spec, cJSON *out, Error *e) {
                 int i = plan_find(plan);
 
                 /* A normalised spec carries both, equal: that re-validates to itself. */
-                if (rv && (!have_cpu || !have_mem || cpu != plans[i].cpu ||
-                           memory != plans[i].memory))
+                if (rv &&
+                    (!have_cpu || !have_mem || cpu != plans[i].cpu || memory != plans[i].memory))
                         return verr(e, -EINVAL, R_CONFLICT, "spec.resources",
                                     "set either plan or resources, not both");
                 cpu = plans[i].cpu;
@@ -632,8 +627,8 @@ static int v_restart(const cJSON *spec, cJSON *out, Error *e) {
                 }
                 f = spec_member(v, "max_retries");
                 if (f) {
-                        r = want_int(f, "spec.restart_policy.max_retries", 0, RETRIES_MAX,
-                                     &retries, e);
+                        r = want_int(f, "spec.restart_policy.max_retries", 0, RETRIES_MAX, &retries,
+                                     e);
                         if (r < 0)
                                 return r;
                         if (!streq(name, "on-failure"))
@@ -644,8 +639,8 @@ static int v_restart(const cJSON *spec, cJSON *out, Error *e) {
                 }
                 f = spec_member(v, "delay");
                 if (f) {
-                        r = want_duration(f, "spec.restart_policy.delay", 0,
-                                          3600 * USEC_PER_SEC, &delay, e);
+                        r = want_duration(f, "spec.restart_policy.delay", 0, 3600 * USEC_PER_SEC,
+                                          &delay, e);
                         if (r < 0)
                                 return r;
                 }
@@ -662,9 +657,15 @@ static int v_restart(const cJSON *spec, cJSON *out, Error *e) {
 }
 
 static int v_healthcheck(const cJSON *spec, cJSON *out, Error *e) {
-        static const char *const known[] = {"type",     "path",    "port",
-                                            "command",  "interval", "timeout",
-                                            "healthy_threshold", "unhealthy_threshold", NULL};
+        static const char *const known[] = {"type",
+                                            "path",
+                                            "port",
+                                            "command",
+                                            "interval",
+                                            "timeout",
+                                            "healthy_threshold",
+                                            "unhealthy_threshold",
+                                            NULL};
         static const char *const types[] = {"http", "tcp", "command", NULL};
         const cJSON *v = spec_member(spec, "healthcheck"), *f;
         _cleanup_json_ cJSON *command = NULL;
@@ -702,8 +703,7 @@ static int v_healthcheck(const cJSON *spec, cJSON *out, Error *e) {
                                     json_describe(f, d, sizeof(d)));
                 for (const char *p = path; *p; p++)
                         if ((unsigned char) *p < 0x20 || *p == 0x7f)
-                                return verr(e, -EINVAL, R_INVALID_VALUE,
-                                            "spec.healthcheck.path",
+                                return verr(e, -EINVAL, R_INVALID_VALUE, "spec.healthcheck.path",
                                             "contains control characters");
         }
 
@@ -716,7 +716,8 @@ static int v_healthcheck(const cJSON *spec, cJSON *out, Error *e) {
                 if (r < 0)
                         return r;
         } else if (!streq(type, "command")) {
-                const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(out, "ports"), 0);
+                const cJSON *first =
+                        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(out, "ports"), 0);
 
                 if (!first)
                         return verr(e, -EINVAL, R_REQUIRED, "spec.healthcheck.port",
@@ -741,16 +742,16 @@ static int v_healthcheck(const cJSON *spec, cJSON *out, Error *e) {
 
         f = spec_member(v, "interval");
         if (f) {
-                r = want_duration(f, "spec.healthcheck.interval", USEC_PER_SEC,
-                                  3600 * USEC_PER_SEC, &interval, e);
+                r = want_duration(f, "spec.healthcheck.interval", USEC_PER_SEC, 3600 * USEC_PER_SEC,
+                                  &interval, e);
                 if (r < 0)
                         return r;
         }
         timeout = MIN(2 * USEC_PER_SEC, interval);
         f = spec_member(v, "timeout");
         if (f) {
-                r = want_duration(f, "spec.healthcheck.timeout", USEC_PER_MSEC,
-                                  3600 * USEC_PER_SEC, &timeout, e);
+                r = want_duration(f, "spec.healthcheck.timeout", USEC_PER_MSEC, 3600 * USEC_PER_SEC,
+                                  &timeout, e);
                 if (r < 0)
                         return r;
                 if (timeout > interval)
@@ -814,8 +815,8 @@ static int v_networks(const cJSON *spec, cJSON *out, Error *e) {
                                     it->valuestring);
                 for (const cJSON *p = l->child; p != it; p = p->next)
                         if (streq(p->valuestring, it->valuestring))
-                                return verr(e, -EINVAL, R_DUPLICATE, f.s,
-                                            "\"%s\" is listed twice", it->valuestring);
+                                return verr(e, -EINVAL, R_DUPLICATE, f.s, "\"%s\" is listed twice",
+                                            it->valuestring);
                 i++;
         }
         return json_add_item_take(out, "networks", TAKE_PTR(l));

@@ -157,8 +157,7 @@ int check_map(const cJSON *o, const char *path, const char *const *known,
                         return verr(e, -EINVAL, R_FIELD_READ_ONLY, f.s,
                                     "this field is set by the server and cannot be applied");
                 if (in_list(unsupported, k))
-                        return verr(e, -EOPNOTSUPP, R_NOT_SUPPORTED, f.s,
-                                    "is not supported yet");
+                        return verr(e, -EOPNOTSUPP, R_NOT_SUPPORTED, f.s, "is not supported yet");
                 hint = suggest(k, known);
                 if (hint)
                         return verr(e, -EINVAL, R_UNKNOWN_FIELD, f.s,
@@ -174,8 +173,7 @@ int check_map(const cJSON *o, const char *path, const char *const *known,
         return 0;
 }
 
-int want_int(const cJSON *v, const char *field, int64_t min, int64_t max, int64_t *ret,
-             Error *e) {
+int want_int(const cJSON *v, const char *field, int64_t min, int64_t max, int64_t *ret, Error *e) {
         char d[64];
 
         if (!cJSON_IsNumber(v) || !json_number_is_integer(v->valuedouble))
@@ -189,8 +187,7 @@ int want_int(const cJSON *v, const char *field, int64_t min, int64_t max, int64_
         return 0;
 }
 
-int want_number(const cJSON *v, const char *field, double min, double max, double *ret,
-                Error *e) {
+int want_number(const cJSON *v, const char *field, double min, double max, double *ret, Error *e) {
         char d[64], lo[32], hi[32];
 
         if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))

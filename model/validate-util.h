@@ -51,17 +51,17 @@ const cJSON *spec_member(const cJSON *o, const char *key);
  * `unsupported` are refused with NOT_SUPPORTED; keys in `read_only` with FIELD_READ_ONLY;
  * other keys with UNKNOWN_FIELD (suggesting a close known key); duplicates with DUPLICATE. */
 int check_map(const cJSON *o, const char *path, const char *const *known,
-              const char *const *unsupported, const char *const *read_only, Error *e)
-        _warn_unused_result_;
+              const char *const *unsupported, const char *const *read_only,
+              Error *e) _warn_unused_result_;
 
 int want_map(const cJSON *v, const char *field, Error *e) _warn_unused_result_;
-int want_int(const cJSON *v, const char *field, int64_t min, int64_t max, int64_t *ret, Error *e)
-        _warn_unused_result_;
+int want_int(const cJSON *v, const char *field, int64_t min, int64_t max, int64_t *ret,
+             Error *e) _warn_unused_result_;
 int want_number(const cJSON *v, const char *field, double min, double max, double *ret,
                 Error *e) _warn_unused_result_;
 int want_bool(const cJSON *v, const char *field, bool *ret, Error *e) _warn_unused_result_;
-int want_string(const cJSON *v, const char *field, size_t max_len, const char **ret, Error *e)
-        _warn_unused_result_;
+int want_string(const cJSON *v, const char *field, size_t max_len, const char **ret,
+                Error *e) _warn_unused_result_;
 /* One of `choices` (NULL-terminated); INVALID_VALUE listing them otherwise. */
 int want_enum(const cJSON *v, const char *field, const char *const *choices, const char **ret,
               Error *e) _warn_unused_result_;
@@ -74,8 +74,8 @@ int want_duration(const cJSON *v, const char *field, usec_t min, usec_t max, use
 int want_string_list(const cJSON *v, const char *field, bool allow_single, size_t max_items,
                      cJSON **ret, Error *e) _warn_unused_result_;
 /* A string, or a number or boolean spelled as a string (env and label values). */
-int want_scalar_string(const cJSON *v, const char *field, size_t max_len, char **ret, Error *e)
-        _warn_unused_result_;
+int want_scalar_string(const cJSON *v, const char *field, size_t max_len, char **ret,
+                       Error *e) _warn_unused_result_;
 
 /* Formats a JSON number as the shortest decimal string that reads back the same. */
 const char *number_format(double d, char *buf, size_t n);

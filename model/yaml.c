@@ -19,7 +19,7 @@
 #define YAML_DUP_LINEAR_MAX 32
 
 typedef struct Frame {
-        cJSON *node;  /* borrowed: owned by the document tree */
+        cJSON *node; /* borrowed: owned by the document tree */
         bool is_map;
         bool have_key; /* map: a key was read, its value is next */
         char *key;     /* map: the latest key, kept while its value is built (for field paths) */
@@ -110,7 +110,7 @@ static int walker_fail(const Walker *w, Error *e, int code, const char *reason,
                         m->column + 1, what);
 }
 
-#define fail_yaml(w, e, m, pending, key, ...)                                                    \
+#define fail_yaml(w, e, m, pending, key, ...)                                                      \
         walker_fail(w, e, -EBADMSG, "INVALID_YAML", m, pending, key, __VA_ARGS__)
 
 typedef enum ScalarClass {
@@ -166,8 +166,7 @@ static bool is_float_syntax(const char *s) {
 static ScalarClass scalar_resolve(const char *v, size_t len, bool *ret_bool, double *ret_num) {
         const char *digits = v + (*v == '-' || *v == '+');
 
-        if (len == 0 || streq(v, "~") || streq(v, "null") || streq(v, "Null") ||
-            streq(v, "NULL"))
+        if (len == 0 || streq(v, "~") || streq(v, "null") || streq(v, "Null") || streq(v, "NULL"))
                 return SCALAR_NULL;
         if (streq(v, "true") || streq(v, "True") || streq(v, "TRUE")) {
                 *ret_bool = true;
@@ -332,8 +331,8 @@ static int on_scalar(Walker *w, const yaml_event_t *ev, Error *e) {
 static int on_collection_start(Walker *w, const yaml_event_t *ev, bool is_map, Error *e) {
         const char *anchor = (const char *) (is_map ? ev->data.mapping_start.anchor
                                                     : ev->data.sequence_start.anchor);
-        const char *tag = (const char *) (is_map ? ev->data.mapping_start.tag
-                                                 : ev->data.sequence_start.tag);
+        const char *tag =
+                (const char *) (is_map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag);
         const yaml_mark_t *m = &ev->start_mark;
         char tb[64];
         cJSON *node;
@@ -345,8 +344,7 @@ static int on_collection_start(Walker *w, const yaml_event_t *ev, bool is_map, E
                 return fail_yaml(w, e, m, true, NULL, "tag %s is not supported",
                                  tag_short(tag, tb, sizeof(tb)));
         if (w->depth > 0 && w->frames[w->depth - 1].is_map && !w->frames[w->depth - 1].have_key)
-                return fail_yaml(w, e, m, true, NULL,
-                                 "only scalar keys are supported, not a %s",
+                return fail_yaml(w, e, m, true, NULL, "only scalar keys are supported, not a %s",
                                  is_map ? "mapping" : "sequence");
         if (w->depth >= YAML_MAX_DEPTH)
                 return fail_yaml(w, e, m, true, NULL, "nesting deeper than %d levels",
@@ -356,7 +354,7 @@ static int on_collection_start(Walker *w, const yaml_event_t *ev, bool is_map, E
         r = walker_insert(w, node);
         if (r < 0)
                 return r;
-        w->frames[w->depth++] = (Frame) {.node = node, .is_map = is_map, .start = *m};
+        w->frames[w->depth++] = (Frame){.node = node, .is_map = is_map, .start = *m};
         return 0;
 }
 
@@ -394,17 +392,29 @@ static int on_document_end(Walker *w) {
         return json_add_item_take(w->docs, NULL, root);
 }
 
-static int parser_fail(const yaml_parser_t *p, Error *e) {
+static int parser_fail(const yaml_parser_t *p, const char *text, size_t len, Error *e) {
+        yaml_mark_t reader_mark = {0};
         const yaml_mark_t *m = &p->problem_mark;
 
         if (p->error == YAML_MEMORY_ERROR)
                 return -ENOMEM;
+        if (p->error == YAML_READER_ERROR) {
+                /* The reader reports a byte offset (bad UTF-8, control characters): turn it into
+                 * a line and column like every other error. */
+                for (size_t i = 0; i < p->problem_offset && i < len; i++) {
+                        if (text[i] == '\n') {
+                                reader_mark.line++;
+                                reader_mark.column = 0;
+                        } else if (((unsigned char) text[i] & 0xc0) != 0x80)
+                                reader_mark.column++;
+                }
+                m = &reader_mark;
+        }
         if (p->context)
-                return err_setr(e, -EBADMSG, "INVALID_YAML", NULL,
-                                "line %zu, column %zu: %s %s", m->line + 1, m->column + 1,
-                                strna(p->problem), p->context);
-        return err_setr(e, -EBADMSG, "INVALID_YAML", NULL, "line %zu, column %zu: %s",
-                        m->line + 1, m->column + 1, strna(p->problem));
+                return err_setr(e, -EBADMSG, "INVALID_YAML", NULL, "line %zu, column %zu: %s %s",
+                                m->line + 1, m->column + 1, strna(p->problem), p->context);
+        return err_setr(e, -EBADMSG, "INVALID_YAML", NULL, "line %zu, column %zu: %s", m->line + 1,
+                        m->column + 1, strna(p->problem));
 }
 
 int yaml_to_json(const char *text, size_t len, cJSON **ret, Error *reterr) {
@@ -427,7 +437,7 @@ int yaml_to_json(const char *text, size_t len, cJSON **ret, Error *reterr) {
                 _cleanup_(yaml_event_deletep) yaml_event_t ev = {0};
 
                 if (!yaml_parser_parse(&parser, &ev))
-                        return parser_fail(&parser, reterr);
+                        return parser_fail(&parser, text, len, reterr);
 
                 switch (ev.type) {
                 case YAML_STREAM_END_EVENT:

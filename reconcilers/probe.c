@@ -26,7 +26,8 @@ static int probe_open(const ProbeTarget *t) {
         struct sockaddr_in sa = {.sin_family = AF_INET};
         int fd;
 
-        if (!t->ip || t->port <= 0 || t->port > 65535 || inet_pton(AF_INET, t->ip, &sa.sin_addr) != 1)
+        if (!t->ip || t->port <= 0 || t->port > 65535 ||
+            inet_pton(AF_INET, t->ip, &sa.sin_addr) != 1)
                 return -EINVAL;
         sa.sin_port = htons((uint16_t) t->port);
         fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -87,7 +88,7 @@ static void probe_batch(const ProbeTarget *targets, size_t n, usec_t timeout, Pr
         size_t pending = 0;
 
         for (size_t i = 0; i < n; i++) {
-                st[i] = (ProbeState) {.fd = -1, .stage = STAGE_DONE};
+                st[i] = (ProbeState){.fd = -1, .stage = STAGE_DONE};
                 ret[i] = PROBE_FAIL;
                 int fd = probe_open(&targets[i]);
                 if (fd < 0)

@@ -10,7 +10,7 @@
  * their bridge network, so they need nothing inside the image (no shell, no curl).
  * TCP: the connect succeeds. HTTP: a GET of `path` answers 2xx or 3xx. */
 typedef struct ProbeTarget {
-        const char *ip;   /* NULL: no address, result PROBE_FAIL */
+        const char *ip; /* NULL: no address, result PROBE_FAIL */
         int port;
         const char *path; /* NULL: TCP probe */
 } ProbeTarget;

@@ -40,7 +40,7 @@ int reconcile_resource(ReconcileCtx *ctx, const char *uuid, ReconcileResult *ret
         int r;
 
         assert_return(ctx && uuid && ret, -EINVAL);
-        *ret = (ReconcileResult) {.kind = -1};
+        *ret = (ReconcileResult){.kind = -1};
 
         r = store_resource_get_by_uuid(ctx->store, uuid, &res, reterr);
         if (r == -ENOENT) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <pthread.h>
 #include <stdbool.h>
 
 #include "drivers/docker/docker.h"
@@ -17,6 +18,9 @@ typedef struct ReconcileCtx {
         DockerClient *docker;
         int64_t epoch;
         const char *installation; /* store_installation_id(): scopes orphans to this store */
+        /* Docker does not enforce unique network names (CheckDuplicate is best effort): workers
+         * creating a project's network at once made several. Held only around that create. */
+        pthread_mutex_t *network_lock;
         usec_t now; /* realtime, taken once per reconcile */
 } ReconcileCtx;
 
@@ -29,10 +33,10 @@ typedef struct ReconcileResult {
 
 /* One pass for one resource: re-read spec, observe, plan, apply, write status. Dispatches on
  * kind. Returns <0 on error (transient: the caller backs off and retries). */
-int reconcile_resource(ReconcileCtx *ctx, const char *uuid, ReconcileResult *ret, Error *reterr)
-        _warn_unused_result_;
+int reconcile_resource(ReconcileCtx *ctx, const char *uuid, ReconcileResult *ret,
+                       Error *reterr) _warn_unused_result_;
 
 /* observe + plan, never apply: the plan the controller would execute for document d (for
  * apply?dry_run=true). `ref` carries uuid (may be empty for a new resource) and generation. */
-int reconcile_preview(DockerClient *docker, const ResourceRef *ref, const Document *d,
-                      Plan *ret, Error *reterr) _warn_unused_result_;
+int reconcile_preview(DockerClient *docker, const ResourceRef *ref, const Document *d, Plan *ret,
+                      Error *reterr) _warn_unused_result_;

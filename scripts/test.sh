@@ -141,7 +141,7 @@ all)
         [ "$asan_ok" = 0 ] || run_meson "unit-asan" "$ASAN_DIR" --suite unit
         if [ "$build_ok" = 1 ]; then
                 docker_images
-                [ "$docker_ok" = 0 ] || run_meson "integration" build --suite integration
+                [ "$docker_ok" = 0 ] || run_meson "integration" build --suite integration --num-processes 4
         fi
         ;;
 unit)

@@ -88,28 +88,39 @@ say "berthd ready after $(($(date +%s) - t0))s"
 if ! compgen -G "$QUICKSTART/*.yaml" >/dev/null; then
         die "no specs in $QUICKSTART/ (berthd is running: make down stops it)"
 fi
-say "$BERTH apply -f $QUICKSTART/"
-"$BERTH" apply -f "$QUICKSTART/"
-say "$BERTH wait docker_service web --for phase=RUNNING --timeout 120s"
-if ! "$BERTH" wait docker_service web --for phase=RUNNING --timeout 120s; then
-        echo "up: the quickstart service did not reach RUNNING:" >&2
-        "$BERTH" describe docker_service web >&2 || true
-        echo "up: last lines of $LOG:" >&2
-        tail -n 30 "$LOG" >&2
-        exit 1
-fi
 
-# the quickstart app's published port and bind address, read from its spec
+# the quickstart app (kind docker_service, name web): its project, published port and bind address
 web_spec=$QUICKSTART/web.yaml
-web_port="" web_bind=127.0.0.1
+project=default web_port="" web_bind=127.0.0.1
 if [ -f "$web_spec" ]; then
-        web_port=$(grep -o 'host_port:[[:space:]]*[0-9][0-9]*' "$web_spec" | head -n 1 | grep -o '[0-9]*$' || true)
+        spec_text=$(sed 's/#.*//' "$web_spec") # comments may mention other values
+        p=$(grep -o 'project:[[:space:]]*["'\'']\{0,1\}[a-z0-9-]*' "$web_spec" | head -n 1 | grep -o '[a-z0-9-]*$' || true)
+        [ -z "$p" ] || project=$p
+        web_port=$(grep -o 'host_port:[[:space:]]*[0-9][0-9]*' <<<"$spec_text" | head -n 1 | grep -o '[0-9]*$' || true)
         b=$(grep -o 'bind:[[:space:]]*["'\'']\{0,1\}[0-9.]*' "$web_spec" | head -n 1 | grep -o '[0-9.]*$' || true)
         case "$b" in
         "" | 0.0.0.0) ;;
         *) web_bind=$b ;;
         esac
 fi
+if [ -n "$web_port" ] && [ "$web_port" = "$port" ]; then
+        echo "up: WARNING: $web_spec publishes port $web_port, which berthd's API listens on ($listen);" >&2
+        echo "up:          the app cannot bind it. Change host_port there or set BERTH_LISTEN." >&2
+fi
+popt=()
+[ "$project" = default ] || popt=(-p "$project")
+
+say "$BERTH apply -f $QUICKSTART/"
+"$BERTH" apply -f "$QUICKSTART/"
+say "$BERTH ${popt[*]:+${popt[*]} }wait docker_service web --for phase=RUNNING --timeout 120s"
+if ! "$BERTH" "${popt[@]}" wait docker_service web --for phase=RUNNING --timeout 120s; then
+        echo "up: the quickstart service did not reach RUNNING:" >&2
+        "$BERTH" "${popt[@]}" describe docker_service web >&2 || true
+        echo "up: last lines of $LOG:" >&2
+        tail -n 30 "$LOG" >&2
+        exit 1
+fi
+
 web_url=""
 [ -z "$web_port" ] || web_url="http://$web_bind:$web_port/"
 
@@ -131,6 +142,6 @@ Next:
 MSG
 [ -z "$web_url" ] || echo "  curl $web_url"
 cat <<MSG
-  $BERTH describe docker_service web
+  $BERTH ${popt[*]:+${popt[*]} }describe docker_service web
   make down
 MSG

@@ -11,7 +11,7 @@ typedef struct EmbeddedPg EmbeddedPg;
 
 /* Starts (or adopts an already-running server on the same data dir) and waits until it accepts
  * connections. ret_conninfo: a libpq connection string for it (caller frees). */
-int embedded_pg_start(const char *data_dir, EmbeddedPg **ret, char **ret_conninfo, Error *reterr)
-        _warn_unused_result_;
+int embedded_pg_start(const char *data_dir, EmbeddedPg **ret, char **ret_conninfo,
+                      Error *reterr) _warn_unused_result_;
 /* Fast shutdown (pg_ctl stop -m fast) and free. NULL is fine. */
 EmbeddedPg *embedded_pg_stop(EmbeddedPg *e);

@@ -60,15 +60,16 @@ void stored_resources_free(StoredResource *r, size_t n);
  * (actor, action "apply", outcome). Must be called inside store_begin/commit.
  * ret_uuid (37 bytes) and ret_generation may be NULL. */
 int store_resource_apply(Store *s, const Document *d, const char *actor, ApplyOutcome *ret,
-                         char *ret_uuid, int64_t *ret_generation, Error *reterr) _warn_unused_result_;
+                         char *ret_uuid, int64_t *ret_generation,
+                         Error *reterr) _warn_unused_result_;
 /* Read-only twin for dry runs: what store_resource_apply would answer, storing nothing. */
-int store_resource_compare(Store *s, const Document *d, ApplyOutcome *ret, Error *reterr)
-        _warn_unused_result_;
+int store_resource_compare(Store *s, const Document *d, ApplyOutcome *ret,
+                           Error *reterr) _warn_unused_result_;
 
 int store_resource_get(Store *s, ResourceKind kind, const char *project, const char *name,
                        StoredResource *ret, Error *reterr) _warn_unused_result_;
-int store_resource_get_by_uuid(Store *s, const char *uuid, StoredResource *ret, Error *reterr)
-        _warn_unused_result_;
+int store_resource_get_by_uuid(Store *s, const char *uuid, StoredResource *ret,
+                               Error *reterr) _warn_unused_result_;
 /* kind < 0 and/or project NULL: no filter. Ordered by project, kind, name. */
 int store_resource_list(Store *s, const char *project, ResourceKind kind, StoredResource **ret,
                         size_t *ret_n, Error *reterr) _warn_unused_result_;
@@ -77,11 +78,11 @@ int store_resource_list_uuids(Store *s, char ***ret, Error *reterr) _warn_unused
 /* Marks a resource for deletion (phase DELETING, NOTIFY); the controller removes the row once
  * every Docker object is gone. Audited. -ENOENT when absent. */
 int store_resource_request_delete(Store *s, ResourceKind kind, const char *project,
-                                  const char *name, const char *actor, Error *reterr)
-        _warn_unused_result_;
+                                  const char *name, const char *actor,
+                                  Error *reterr) _warn_unused_result_;
 /* Removes the row and its events/operations (controller, after finalisation). */
-int store_resource_remove(Store *s, const char *uuid, int64_t epoch, Error *reterr)
-        _warn_unused_result_;
+int store_resource_remove(Store *s, const char *uuid, int64_t epoch,
+                          Error *reterr) _warn_unused_result_;
 
 /* Writes status (phase, observed_generation, message, status JSON) if `epoch` is still the
  * current leader epoch (fencing); -ESTALE otherwise. Adds an event "PhaseChanged" when the
@@ -100,10 +101,10 @@ int store_events_list(Store *s, const char *uuid, int64_t after_id, int limit, c
 /* Operations: kind "deploy", "scale", "delete", ...; state IN_PROGRESS → DONE | FAILED. */
 int store_operation_start(Store *s, const char *uuid, const char *kind, const char *actor,
                           int64_t *ret_id, Error *reterr) _warn_unused_result_;
-int store_operation_finish(Store *s, int64_t id, bool ok, const char *log, Error *reterr)
-        _warn_unused_result_;
-int store_operations_list(Store *s, const char *uuid, int limit, cJSON **ret, Error *reterr)
-        _warn_unused_result_;
+int store_operation_finish(Store *s, int64_t id, bool ok, const char *log,
+                           Error *reterr) _warn_unused_result_;
+int store_operations_list(Store *s, const char *uuid, int limit, cJSON **ret,
+                          Error *reterr) _warn_unused_result_;
 
 int store_audit_add(Store *s, const char *actor, const char *action, const char *uuid,
                     const char *detail, Error *reterr) _warn_unused_result_;
@@ -117,8 +118,8 @@ int store_notify_wait(Store *s, usec_t timeout, char **ret_channel, char **ret_p
 /* Leader lease on a dedicated session: pg_try_advisory_lock on a fixed key; when taken, the
  * lease row's epoch is incremented and returned (fencing token for status writes). Returns 1
  * when this session leads, 0 when another does. Session loss releases the lock. */
-int store_lease_acquire(Store *s, const char *holder, int64_t *ret_epoch, Error *reterr)
-        _warn_unused_result_;
+int store_lease_acquire(Store *s, const char *holder, int64_t *ret_epoch,
+                        Error *reterr) _warn_unused_result_;
 /* Counts resources by phase into counts[_PHASE_MAX] for /metrics. */
 int store_phase_counts(Store *s, int64_t counts[], Error *reterr) _warn_unused_result_;
 

@@ -16,7 +16,8 @@ typedef struct Error {
         char msg[256];
 } Error;
 
-#define ERROR_INIT {0}
+#define ERROR_INIT                                                                                 \
+        { 0 }
 
 /* Fills e (which may be NULL) and returns code, so `return err_set(...)` reads naturally. */
 int err_set(Error *e, int code, const char *field, const char *fmt, ...) _printf_(4, 5);

@@ -4,18 +4,18 @@
 #include <stddef.h>
 #include <stdlib.h>
 
-#define _cleanup_(f)              __attribute__((cleanup(f)))
-#define _printf_(a, b)            __attribute__((format(printf, a, b)))
-#define _warn_unused_result_      __attribute__((warn_unused_result))
-#define _unused_                  __attribute__((unused))
-#define _noreturn_                __attribute__((noreturn))
-#define _likely_(x)               (__builtin_expect(!!(x), 1))
-#define _unlikely_(x)             (__builtin_expect(!!(x), 0))
+#define _cleanup_(f)         __attribute__((cleanup(f)))
+#define _printf_(a, b)       __attribute__((format(printf, a, b)))
+#define _warn_unused_result_ __attribute__((warn_unused_result))
+#define _unused_             __attribute__((unused))
+#define _noreturn_           __attribute__((noreturn))
+#define _likely_(x)          (__builtin_expect(!!(x), 1))
+#define _unlikely_(x)        (__builtin_expect(!!(x), 0))
 
-#define ELEMENTSOF(x)             (sizeof(x) / sizeof((x)[0]))
-#define MIN(a, b)                 ((a) < (b) ? (a) : (b))
-#define MAX(a, b)                 ((a) > (b) ? (a) : (b))
-#define STRLEN(s)                 (sizeof(s) - 1)
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+#define MIN(a, b)     ((a) < (b) ? (a) : (b))
+#define MAX(a, b)     ((a) > (b) ? (a) : (b))
+#define STRLEN(s)     (sizeof(s) - 1)
 
 /* Move a pointer out of a _cleanup_ variable so the cleanup does not free it. */
 #define TAKE_PTR(p)                                                                                \
@@ -50,11 +50,11 @@ static inline int negative_errno_or(int fallback, int e) {
         return e > 0 ? -e : fallback;
 }
 
-#define streq(a, b)        (strcmp((a), (b)) == 0)
-#define strneq(a, b, n)    (strncmp((a), (b), (n)) == 0)
-#define isempty(s)         (!(s) || !(s)[0])
-#define strempty(s)        ((s) ? (s) : "")
-#define strna(s)           ((s) ? (s) : "n/a")
+#define streq(a, b)     (strcmp((a), (b)) == 0)
+#define strneq(a, b, n) (strncmp((a), (b), (n)) == 0)
+#define isempty(s)      (!(s) || !(s)[0])
+#define strempty(s)     ((s) ? (s) : "")
+#define strna(s)        ((s) ? (s) : "n/a")
 
 /* Drops a result on purpose, where failure is acceptable (best-effort history, cleanup).
  * gcc does not accept a plain (void) cast on a _warn_unused_result_ call. */

@@ -44,33 +44,38 @@ int metrics_render(Buf *out, const char *const *kind_names, int n_kinds) {
                           "# TYPE berth_reconciles_total counter\n");
         for (int k = 0; r >= 0 && k < n_kinds && k < METRICS_MAX_KINDS; k++)
                 for (int o = 0; r >= 0 && o < _RECONCILE_OUTCOME_MAX; o++)
-                        r = buf_printf(out, "berth_reconciles_total{kind=\"%s\",result=\"%s\"} %lu\n",
-                                       kind_names[k], outcome_names[o],
-                                       atomic_load(&reconciles[k][o]));
+                        r = buf_printf(
+                                out, "berth_reconciles_total{kind=\"%s\",result=\"%s\"} %lu\n",
+                                kind_names[k], outcome_names[o], atomic_load(&reconciles[k][o]));
         if (r >= 0)
-                r = buf_puts(out, "# HELP berth_reconcile_duration_seconds Time of one reconcile pass.\n"
-                                  "# TYPE berth_reconcile_duration_seconds histogram\n");
+                r = buf_puts(out,
+                             "# HELP berth_reconcile_duration_seconds Time of one reconcile pass.\n"
+                             "# TYPE berth_reconcile_duration_seconds histogram\n");
         for (int k = 0; r >= 0 && k < n_kinds && k < METRICS_MAX_KINDS; k++) {
                 for (size_t i = 0; r >= 0 && i < N_BUCKETS; i++)
                         r = buf_printf(out,
-                                       "berth_reconcile_duration_seconds_bucket{kind=\"%s\",le=\"%g\"} %lu\n",
+                                       "berth_reconcile_duration_seconds_bucket{kind=\"%s\",le=\"%"
+                                       "g\"} %lu\n",
                                        kind_names[k], bucket_le[i],
                                        atomic_load(&duration_buckets[k][i]));
                 if (r >= 0)
                         r = buf_printf(out,
-                                       "berth_reconcile_duration_seconds_bucket{kind=\"%s\",le=\"+Inf\"} %lu\n"
+                                       "berth_reconcile_duration_seconds_bucket{kind=\"%s\",le=\"+"
+                                       "Inf\"} %lu\n"
                                        "berth_reconcile_duration_seconds_sum{kind=\"%s\"} %.6f\n"
                                        "berth_reconcile_duration_seconds_count{kind=\"%s\"} %lu\n",
-                                       kind_names[k], atomic_load(&duration_count[k]), kind_names[k],
+                                       kind_names[k], atomic_load(&duration_count[k]),
+                                       kind_names[k],
                                        (double) atomic_load(&duration_sum_usec[k]) / 1e6,
                                        kind_names[k], atomic_load(&duration_count[k]));
         }
         if (r >= 0)
-                r = buf_printf(out,
-                               "# HELP berth_queue_depth Resources waiting for a reconcile.\n"
-                               "# TYPE berth_queue_depth gauge\nberth_queue_depth %ld\n"
-                               "# HELP berth_leader 1 when this berthd's controller holds the lease.\n"
-                               "# TYPE berth_leader gauge\nberth_leader %d\n",
-                               atomic_load(&queue_depth), atomic_load(&leader));
+                r = buf_printf(
+                        out,
+                        "# HELP berth_queue_depth Resources waiting for a reconcile.\n"
+                        "# TYPE berth_queue_depth gauge\nberth_queue_depth %ld\n"
+                        "# HELP berth_leader 1 when this berthd's controller holds the lease.\n"
+                        "# TYPE berth_leader gauge\nberth_leader %d\n",
+                        atomic_load(&queue_depth), atomic_load(&leader));
         return r;
 }

@@ -146,8 +146,7 @@ static int client_setup_tcp(DockerClient *c, const DockerEngine *e, const char *
             (r = tls_file(cert_dir, "key.pem", &c->key_file)) < 0)
                 return r;
         if (c->tls_verify && !c->ca_file)
-                return err_set(reterr, -ENOENT, NULL, "docker TLS: %s/ca.pem is missing",
-                               cert_dir);
+                return err_set(reterr, -ENOENT, NULL, "docker TLS: %s/ca.pem is missing", cert_dir);
         return 0;
 }
 
@@ -286,9 +285,9 @@ typedef struct Xfer {
         long status;
         Buf err_body;
         Buf line;
-        int error;       /* set by a callback: the call fails with it */
-        bool error_set;  /* ... and reterr is already filled */
-        bool stopped;    /* a handler or *stop ended the transfer: success */
+        int error;      /* set by a callback: the call fails with it */
+        bool error_set; /* ... and reterr is already filled */
+        bool stopped;   /* a handler or *stop ended the transfer: success */
         int upload_fd;
 } Xfer;
 
@@ -326,9 +325,7 @@ static int feed_lines(Xfer *x, const char *p, size_t n) {
                 const char *nl = memchr(p, '\n', n);
                 size_t k = nl ? (size_t) (nl - p) : n;
 
-                r = buf_append(&x->line, p, k);
-                if (r == -E2BIG)
-                        return xfer_fail(x, r, false);
+                r = buf_append(&x->line, p, k); /* -E2BIG: a line over DOCKER_MAX_LINE */
                 if (r < 0)
                         return xfer_fail(x, r, false);
                 p += k;
@@ -557,8 +554,7 @@ static CURLcode perform_stoppable(CURL *easy, Xfer *x, const volatile bool *stop
                         return CURLE_RECV_ERROR;
                 if (running == 0)
                         break;
-                if (curl_multi_poll(m.multi, NULL, 0, (int) DOCKER_STOP_POLL_MS, NULL) !=
-                    CURLM_OK)
+                if (curl_multi_poll(m.multi, NULL, 0, (int) DOCKER_STOP_POLL_MS, NULL) != CURLM_OK)
                         return CURLE_RECV_ERROR;
         }
         while ((msg = curl_multi_info_read(m.multi, &left)))
@@ -666,21 +662,24 @@ int docker_request(DockerClient *c, const DockerRequest *rq, Error *reterr) {
                 if (x.error_set)
                         return count_result(x.error, 0);
                 if (x.error == -E2BIG)
-                        return count_result(err_set(reterr, x.error, NULL,
-                                                    "%s: reply larger than its cap", op),
+                        return count_result(
+                                err_set(reterr, x.error, NULL, "%s: reply larger than its cap", op),
+                                0);
+                {
+                        char ebuf[128];
+
+                        return count_result(err_set(reterr, x.error, NULL, "%s: %s", op,
+                                                    err_str(x.error, ebuf, sizeof(ebuf))),
                                             0);
-                return count_result(err_set(reterr, x.error, NULL, "%s: %s", op,
-                                            x.error == -ENOMEM ? "out of memory"
-                                                               : "transfer failed"),
-                                    0);
+                }
         }
         if (x.stopped)
                 return (int) MAX(x.status, 200L);
         if (cc != CURLE_OK)
-                return count_result(err_set(reterr, curl_code_to_errno(cc), NULL, "%s: %s", op,
-                                            c->curl_error[0] ? c->curl_error
-                                                             : curl_easy_strerror(cc)),
-                                    0);
+                return count_result(
+                        err_set(reterr, curl_code_to_errno(cc), NULL, "%s: %s", op,
+                                c->curl_error[0] ? c->curl_error : curl_easy_strerror(cc)),
+                        0);
         if (rq->on_line && x.line.len > 0 && x.status >= 200 && x.status < 300) {
                 /* The last line may lack its newline. */
                 r = flush_line(&x);

@@ -42,12 +42,9 @@ int docker_container_create(DockerClient *c, const ContainerConfig *cfg, char **
         if (r < 0)
                 return path_error(reterr, op, r);
 
-        r = docker_request_json(c,
-                                &(DockerRequest){.method = "POST",
-                                                 .path = path.buf,
-                                                 .op = op,
-                                                 .reply = &reply},
-                                body, reterr);
+        r = docker_request_json(
+                c, &(DockerRequest){.method = "POST", .path = path.buf, .op = op, .reply = &reply},
+                body, reterr);
         if (r < 0)
                 return r;
         r = docker_parse_reply(&reply, op, &doc, reterr);
@@ -91,11 +88,10 @@ int docker_container_start(DockerClient *c, const char *id_or_name, Error *reter
         assert_return(c, -EINVAL);
         assert_return(id_or_name, -EINVAL);
         docker_op(op, sizeof(op), "start container %s", id_or_name);
-        r = container_post(c, id_or_name, "start", NULL, NULL,
-                           &(DockerRequest){.op = op,
-                                            .timeout_ms = DOCKER_START_TIMEOUT_MS,
-                                            .ok_304 = true},
-                           reterr);
+        r = container_post(
+                c, id_or_name, "start", NULL, NULL,
+                &(DockerRequest){.op = op, .timeout_ms = DOCKER_START_TIMEOUT_MS, .ok_304 = true},
+                reterr);
         return r < 0 ? r : 0;
 }
 
@@ -108,8 +104,8 @@ int docker_container_stop(DockerClient *c, const char *id_or_name, int timeout_s
         assert_return(id_or_name, -EINVAL);
         docker_op(op, sizeof(op), "stop container %s", id_or_name);
         /* Docker waits up to the grace period, then kills: allow for both. */
-        timeout_ms = timeout_s >= 0 ? ((long) MIN(timeout_s, 24 * 3600) + 30) * 1000L
-                                    : 10L * 60 * 1000;
+        timeout_ms =
+                timeout_s >= 0 ? ((long) MIN(timeout_s, 24 * 3600) + 30) * 1000L : 10L * 60 * 1000;
         snprintf(t, sizeof(t), "%d", timeout_s);
         r = container_post(c, id_or_name, "stop", timeout_s >= 0 ? "t" : NULL, t,
                            &(DockerRequest){.op = op, .timeout_ms = timeout_ms, .ok_304 = true},
@@ -171,9 +167,9 @@ int docker_container_inspect(DockerClient *c, const char *id_or_name, ObservedCo
         r = docker_path(&path, "/containers/{}/json", id_or_name);
         if (r < 0)
                 return path_error(reterr, op, r);
-        r = docker_request(c, &(DockerRequest){.method = "GET", .path = path.buf, .op = op,
-                                               .reply = &reply},
-                           reterr);
+        r = docker_request(
+                c, &(DockerRequest){.method = "GET", .path = path.buf, .op = op, .reply = &reply},
+                reterr);
         if (r < 0)
                 return r;
         r = docker_parse_reply(&reply, op, &doc, reterr);
@@ -182,8 +178,10 @@ int docker_container_inspect(DockerClient *c, const char *id_or_name, ObservedCo
         r = docker_json_observed_from_inspect(doc, ret, reterr);
         if (r == -ENOMEM)
                 return oom(reterr, op);
-        if (r < 0)
-                return err_prefix(reterr, "%s", op);
+        if (r < 0) {
+                (void) err_prefix(reterr, "%s", op); /* returns 0 when reterr is NULL */
+                return r;
+        }
         return 0;
 }
 
@@ -216,9 +214,9 @@ int docker_container_list(DockerClient *c, char *const *label_filters, bool all,
                 r = docker_query_filters(&path, label_filters, NULL);
         if (r < 0)
                 return path_error(reterr, op, r);
-        r = docker_request(c, &(DockerRequest){.method = "GET", .path = path.buf, .op = op,
-                                               .reply = &reply},
-                           reterr);
+        r = docker_request(
+                c, &(DockerRequest){.method = "GET", .path = path.buf, .op = op, .reply = &reply},
+                reterr);
         if (r < 0)
                 return r;
         r = docker_parse_reply(&reply, op, &doc, reterr);
@@ -239,8 +237,10 @@ int docker_container_list(DockerClient *c, char *const *label_filters, bool all,
                 r = docker_json_observed_from_list(item, &list.v[list.n], reterr);
                 if (r == -ENOMEM)
                         return oom(reterr, op);
-                if (r < 0)
-                        return err_prefix(reterr, "%s", op);
+                if (r < 0) {
+                        (void) err_prefix(reterr, "%s", op);
+                        return r;
+                }
                 list.n++;
         }
         *ret_n = list.n;
@@ -326,12 +326,12 @@ int docker_container_wait(DockerClient *c, const char *id, long timeout_ms, int 
         assert_return(c, -EINVAL);
         assert_return(id, -EINVAL);
         docker_op(op, sizeof(op), "wait for container %s", id);
-        r = container_post(c, id, "wait", "condition", "not-running",
-                           &(DockerRequest){.op = op,
-                                            .timeout_ms = timeout_ms > 0 ? timeout_ms
-                                                                         : DOCKER_TIMEOUT_MS,
-                                            .reply = &reply},
-                           reterr);
+        r = container_post(
+                c, id, "wait", "condition", "not-running",
+                &(DockerRequest){.op = op,
+                                 .timeout_ms = timeout_ms > 0 ? timeout_ms : DOCKER_TIMEOUT_MS,
+                                 .reply = &reply},
+                reterr);
         if (r < 0)
                 return r;
         r = docker_parse_reply(&reply, op, &doc, reterr);

@@ -44,14 +44,14 @@ typedef struct DockerRequest {
         const char *content_type;
         const void *body; /* in-memory body (may be NULL: empty) */
         size_t body_len;
-        const char *upload_path; /* or: a file streamed as the body */
-        long timeout_ms;         /* 0: DOCKER_TIMEOUT_MS; < 0: none */
-        long stall_s;            /* > 0: abort when nothing arrives for that long */
-        bool ok_304;             /* 304 is a success (start, stop) */
+        const char *upload_path;           /* or: a file streamed as the body */
+        long timeout_ms;                   /* 0: DOCKER_TIMEOUT_MS; < 0: none */
+        long stall_s;                      /* > 0: abort when nothing arrives for that long */
+        bool ok_304;                       /* 304 is a success (start, stop) */
         DockerStatusOverride overrides[2]; /* status → errno refinements; status 0 ends */
-        Buf *reply;             /* 2xx body; NULL: discarded (unless a handler is set) */
-        DockerChunkFn on_chunk; /* 2xx body, as it arrives */
-        DockerLineFn on_line;   /* 2xx body, split at '\n' ('\r' stripped, empty lines skipped) */
+        Buf *reply;                        /* 2xx body; NULL: discarded (unless a handler is set) */
+        DockerChunkFn on_chunk;            /* 2xx body, as it arrives */
+        DockerLineFn on_line; /* 2xx body, split at '\n' ('\r' stripped, empty lines skipped) */
         void *userdata;
         const volatile bool *stop; /* checked every DOCKER_STOP_POLL_MS; true: success */
 } DockerRequest;

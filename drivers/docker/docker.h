@@ -113,7 +113,8 @@ int docker_volume_list(DockerClient *c, char *const *label_filters, char ***ret_
 int docker_image_inspect(DockerClient *c, const char *ref, char **ret_id, char ***ret_labels,
                          Error *reterr) _warn_unused_result_;
 /* ref without tag or digest pulls ":latest" (never all tags). fn (may be NULL) gets each JSON
- * progress line; an "error" in the stream is a failure (-EIO) carrying its message. */
+ * progress line; an "error" in the stream is a failure (-EIO) carrying its message. Errors
+ * before the stream: unknown tag or repository (404) -ENOENT, unreachable registry (500) -EIO. */
 int docker_image_pull(DockerClient *c, const char *ref, DockerProgressFn fn, void *userdata,
                       Error *reterr) _warn_unused_result_;
 /* Imports the tarball at tar_path (streamed, not read into memory) as ref ("repo[:tag]");
@@ -132,7 +133,8 @@ int docker_image_remove(DockerClient *c, const char *ref, bool force,
 int docker_exec(DockerClient *c, const char *container, char *const *argv, Buf *out, Buf *err,
                 int *ret_exit_code, Error *reterr) _warn_unused_result_;
 
-/* Extracts the tar archive into dir (which must exist) in the container. */
+/* Extracts the tar archive into dir (which must exist) in the container's filesystem or a
+ * volume; Docker cannot write into a tmpfs mount this way. 404: no container or no dir. */
 int docker_archive_put(DockerClient *c, const char *container, const char *dir, const void *tar,
                        size_t tar_len, Error *reterr) _warn_unused_result_;
 
@@ -140,12 +142,13 @@ int docker_archive_put(DockerClient *c, const char *container, const char *dir, 
  * event, in order. since_nano: replay from that time (0: from now); reconnect with the last
  * time_nano seen (duplicates are possible, losses are not). Events berth causes itself and that
  * change no state (exec_*, attach, detach, resize, top, archive-path, extract-to-dir, copy,
- * export) are skipped. Returns 0 when fn returned non-negative non-zero or *stop became true
- * (checked every DOCKER_STOP_POLL_MS); fn's value when negative; -ECONNRESET when the engine
+ * export, commit) are skipped. Returns 0 when fn returned non-negative non-zero or *stop became
+ * true (checked every DOCKER_STOP_POLL_MS); fn's value when negative; -ECONNRESET when the engine
  * ended the stream; another negative errno on error. Use a dedicated client. */
 int docker_events_follow(DockerClient *c, int64_t since_nano, DockerEventFn fn, void *userdata,
                          const volatile bool *stop, Error *reterr) _warn_unused_result_;
 
-/* Process-wide counters for /metrics: HTTP calls made since start, and those that failed
- * (transport error, HTTP 400 or 5xx, unreadable reply); either pointer may be NULL. */
+/* Process-wide counters for /metrics: HTTP calls made since start, and those that failed (no
+ * answer, HTTP 400 or 5xx, or a reply over its cap or failing mid-stream). 404/409 and other
+ * expected answers are not errors. Either pointer may be NULL. */
 void docker_metrics(uint64_t *ret_calls, uint64_t *ret_errors);

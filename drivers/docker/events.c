@@ -11,8 +11,8 @@
  * probe would otherwise wake the reconciler that ran it, forever). */
 static bool action_is_noise(const char *action) {
         static const char *const noise[] = {
-                "attach", "detach", "resize", "top", "archive-path", "extract-to-dir", "copy",
-                "export", "commit",
+                "attach",         "detach", "resize", "top",    "archive-path",
+                "extract-to-dir", "copy",   "export", "commit",
         };
 
         if (strneq(action, "exec_", STRLEN("exec_")))

@@ -32,7 +32,7 @@ typedef struct ExecCtx {
 
 static int exec_frame(DockerStream stream, const char *data, size_t n, void *userdata) {
         ExecCtx *x = userdata;
-        Buf *b = stream == DOCKER_STREAM_STDOUT ? x->out
+        Buf *b = stream == DOCKER_STREAM_STDOUT   ? x->out
                  : stream == DOCKER_STREAM_STDERR ? x->err
                                                   : NULL;
         int r;
@@ -74,8 +74,8 @@ static int exec_create(DockerClient *c, const char *container, char *const *argv
         body = cJSON_CreateObject();
         if (!body || !cJSON_AddFalseToObject(body, "AttachStdin") ||
             !cJSON_AddTrueToObject(body, "AttachStdout") ||
-            !cJSON_AddTrueToObject(body, "AttachStderr") ||
-            !cJSON_AddFalseToObject(body, "Tty") || !(cmd = cJSON_AddArrayToObject(body, "Cmd")))
+            !cJSON_AddTrueToObject(body, "AttachStderr") || !cJSON_AddFalseToObject(body, "Tty") ||
+            !(cmd = cJSON_AddArrayToObject(body, "Cmd")))
                 return oom(reterr, op);
         for (char *const *a = argv; *a; a++) {
                 cJSON *item = cJSON_CreateString(*a);
@@ -120,9 +120,9 @@ static int exec_inspect(DockerClient *c, const char *exec_id, const char *op, in
         r = docker_path(&path, "/exec/{}/json", exec_id);
         if (r < 0)
                 return path_error(reterr, op, r);
-        r = docker_request(c, &(DockerRequest){.method = "GET", .path = path.buf, .op = op,
-                                               .reply = &reply},
-                           reterr);
+        r = docker_request(
+                c, &(DockerRequest){.method = "GET", .path = path.buf, .op = op, .reply = &reply},
+                reterr);
         if (r < 0)
                 return r;
         r = docker_parse_reply(&reply, op, &doc, reterr);

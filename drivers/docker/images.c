@@ -33,9 +33,9 @@ int docker_image_inspect(DockerClient *c, const char *ref, char **ret_id, char *
         r = docker_path(&path, "/images/{}/json", ref);
         if (r < 0)
                 return path_error(reterr, op, r);
-        r = docker_request(c, &(DockerRequest){.method = "GET", .path = path.buf, .op = op,
-                                               .reply = &reply},
-                           reterr);
+        r = docker_request(
+                c, &(DockerRequest){.method = "GET", .path = path.buf, .op = op, .reply = &reply},
+                reterr);
         if (r < 0)
                 return r;
         r = docker_parse_reply(&reply, op, &doc, reterr);

@@ -549,7 +549,7 @@ int docker_json_observed_from_list(const cJSON *item, ObservedContainer *ret, Er
 int docker_json_observed_from_inspect(const cJSON *doc, ObservedContainer *ret, Error *reterr) {
         _cleanup_(observed_container_release) ObservedContainer o = {.index = -1};
         const cJSON *state, *config, *health, *nets;
-        const char *hs;
+        const char *hs, *st;
         int r;
 
         assert(ret);
@@ -559,16 +559,17 @@ int docker_json_observed_from_inspect(const cJSON *doc, ObservedContainer *ret, 
         config = cJSON_GetObjectItemCaseSensitive(doc, "Config");
         health = cJSON_GetObjectItemCaseSensitive(state, "Health");
         hs = get_str(health, "Status");
+        st = get_str(state, "Status");
         /* A stopped container keeps its last health: stale, and list replies (which show health
          * in the status text of running containers only) would disagree. */
-        if (hs && (isempty(hs) || streq(hs, "none") ||
-                   !streq(strempty(get_str(state, "Status")), "running")))
+        if (isempty(hs) || streq(hs, "none") || !st || !streq(st, "running"))
                 hs = NULL;
 
         if ((r = dup_str(get_str(doc, "Id"), &o.id)) < 0 ||
             (r = name_without_slash(get_str(doc, "Name"), &o.name)) < 0 ||
             (r = dup_str(get_str(config, "Image") ?: get_str(doc, "Image"), &o.image)) < 0 ||
-            (r = dup_str(get_str(state, "Status"), &o.state)) < 0 || (r = dup_str(hs, &o.health)) < 0)
+            (r = dup_str(get_str(state, "Status"), &o.state)) < 0 ||
+            (r = dup_str(hs, &o.health)) < 0)
                 return r;
         r = fill_labels(cJSON_GetObjectItemCaseSensitive(config, "Labels"), &o);
         if (r < 0)

@@ -59,12 +59,11 @@ int docker_network_create(DockerClient *c, const char *name, char *const *labels
                 return oom(reterr, op);
         }
 
-        r = docker_request_json(c,
-                                &(DockerRequest){.method = "POST",
-                                                 .path = "/networks/create",
-                                                 .op = op,
-                                                 .reply = &reply},
-                                body, reterr);
+        r = docker_request_json(
+                c,
+                &(DockerRequest){
+                        .method = "POST", .path = "/networks/create", .op = op, .reply = &reply},
+                body, reterr);
         if (r < 0)
                 return r;
         r = docker_parse_reply(&reply, op, &doc, reterr);
@@ -90,9 +89,9 @@ int docker_network_inspect_full(DockerClient *c, const char *name, char **ret_id
         r = docker_path(&path, "/networks/{}", name);
         if (r < 0)
                 return path_error(reterr, op, r);
-        r = docker_request(c, &(DockerRequest){.method = "GET", .path = path.buf, .op = op,
-                                               .reply = &reply},
-                           reterr);
+        r = docker_request(
+                c, &(DockerRequest){.method = "GET", .path = path.buf, .op = op, .reply = &reply},
+                reterr);
         if (r < 0)
                 return r;
         r = docker_parse_reply(&reply, op, &doc, reterr);
@@ -159,9 +158,9 @@ int docker_network_list(DockerClient *c, char *const *label_filters, char ***ret
                 r = docker_query_filters(&path, label_filters, NULL);
         if (r < 0)
                 return path_error(reterr, op, r);
-        r = docker_request(c, &(DockerRequest){.method = "GET", .path = path.buf, .op = op,
-                                               .reply = &reply},
-                           reterr);
+        r = docker_request(
+                c, &(DockerRequest){.method = "GET", .path = path.buf, .op = op, .reply = &reply},
+                reterr);
         if (r < 0)
                 return r;
         r = docker_parse_reply(&reply, op, &doc, reterr);

@@ -101,7 +101,8 @@ int buf_append_keep_tail(Buf *b, const void *data, size_t n) {
         if (n >= b->max) {
                 /* The new piece alone fills the buffer: keep its end. */
                 drop = n - b->max;
-                at_boundary = drop > 0 ? p[drop - 1] == '\n' : b->len == 0 || b->buf[b->len - 1] == '\n';
+                at_boundary =
+                        drop > 0 ? p[drop - 1] == '\n' : b->len == 0 || b->buf[b->len - 1] == '\n';
                 p += drop;
                 n = b->max;
                 buf_reset(b);

@@ -83,9 +83,9 @@ int docker_volume_list(DockerClient *c, char *const *label_filters, char ***ret_
                 r = docker_query_filters(&path, label_filters, NULL);
         if (r < 0)
                 return path_error(reterr, op, r);
-        r = docker_request(c, &(DockerRequest){.method = "GET", .path = path.buf, .op = op,
-                                               .reply = &reply},
-                           reterr);
+        r = docker_request(
+                c, &(DockerRequest){.method = "GET", .path = path.buf, .op = op, .reply = &reply},
+                reterr);
         if (r < 0)
                 return r;
         r = docker_parse_reply(&reply, op, &doc, reterr);

@@ -37,7 +37,15 @@ static int ensure_network(ReconcileCtx *ctx, const ResourceRef *ref, const char 
                 r = strv_pushf(&labels, "%s=%s", LABEL_PROJECT, ref->project);
         if (r < 0)
                 return r;
-        r = docker_network_create(ctx->docker, name, labels, false, &id, reterr);
+        if (ctx->network_lock)
+                pthread_mutex_lock(ctx->network_lock);
+        r = docker_network_inspect(ctx->docker, name, &id, reterr);
+        if (r == -ENOENT) {
+                err_clear(reterr);
+                r = docker_network_create(ctx->docker, name, labels, false, &id, reterr);
+        }
+        if (ctx->network_lock)
+                pthread_mutex_unlock(ctx->network_lock);
         if (r == -EEXIST) {
                 err_clear(reterr);
                 return 0;
@@ -131,7 +139,8 @@ int service_apply(ReconcileCtx *ctx, const ResourceRef *ref, const Plan *plan, s
                           action_type_to_string(a->type), strna(a->target), strna(a->reason));
                 r = apply_one(ctx, ref, a, reterr);
                 if (r < 0) {
-                        err_prefix(reterr, "%s %s", action_type_to_string(a->type), strna(a->target));
+                        err_prefix(reterr, "%s %s", action_type_to_string(a->type),
+                                   strna(a->target));
                         break;
                 }
         }

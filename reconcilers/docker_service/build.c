@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "util/common.h"
 
-#include "reconcilers/docker_service/service.h"
+#include "reconcilers/docker_service/plan.h"
 
 static int push_label(char ***labels, const char *k, const char *v) {
         return strv_pushf(labels, "%s=%s", k, v);
@@ -115,6 +115,6 @@ int service_container_config(const ResourceRef *ref, const ServiceSpec *spec, un
                 return r;
 
         *ret = c;
-        c = (ContainerConfig) {0};
+        c = (ContainerConfig){0};
         return 0;
 }

@@ -5,14 +5,6 @@
 #include "reconcilers/docker_service/service.h"
 #include "reconcilers/probe.h"
 
-void service_observed_release(ServiceObserved *o) {
-        if (!o)
-                return;
-        observed_containers_free(o->containers, o->n_containers);
-        b_free(o->probes);
-        *o = (ServiceObserved) {0};
-}
-
 static int observe_probes(const ServiceSpec *spec, ServiceObserved *o) {
         const ServiceHealthcheck *hc = &spec->healthcheck;
         _cleanup_free_ ProbeTarget *targets = NULL;
@@ -31,7 +23,7 @@ static int observe_probes(const ServiceSpec *spec, ServiceObserved *o) {
                 const ObservedContainer *c = &o->containers[i];
                 bool running = c->state && streq(c->state, "running");
 
-                targets[i] = (ProbeTarget) {
+                targets[i] = (ProbeTarget){
                         .ip = running ? c->ip : NULL,
                         .port = hc->port,
                         .path = hc->type == HEALTH_HTTP ? (hc->path ? hc->path : "/") : NULL,
@@ -72,6 +64,6 @@ int service_observe(DockerClient *docker, const ResourceRef *ref, const ServiceS
         if (r < 0)
                 return r;
         *ret = o;
-        o = (ServiceObserved) {0};
+        o = (ServiceObserved){0};
         return 0;
 }

@@ -1,13 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 #include "util/common.h"
 
-#include "reconcilers/docker_service/service.h"
+#include "reconcilers/docker_service/plan.h"
 
 /* A container that exited this many times under Docker's restart policy counts as failed. */
 #define CRASH_LOOP_RESTARTS 5
 /* How soon to look again after acting, or while a replica is still starting. */
-#define REQUEUE_AFTER_ACTION (250 * USEC_PER_MSEC)
+#define REQUEUE_AFTER_ACTION   (250 * USEC_PER_MSEC)
 #define REQUEUE_WHILE_STARTING (500 * USEC_PER_MSEC)
+
+void service_observed_release(ServiceObserved *o) {
+        if (!o)
+                return;
+        observed_containers_free(o->containers, o->n_containers);
+        b_free(o->probes);
+        *o = (ServiceObserved){0};
+}
 
 typedef struct Tally {
         int desired, running, ready, failed;
@@ -29,7 +37,8 @@ static bool state_is(const ObservedContainer *c, const char *s) {
 
 /* Ready means running and, when the service has a healthcheck, passing it: berth's own probe
  * for http/tcp, Docker's report for command checks. */
-static bool container_ready(const ServiceSpec *spec, const ObservedContainer *c, ProbeResult probe) {
+static bool container_ready(const ServiceSpec *spec, const ObservedContainer *c,
+                            ProbeResult probe) {
         if (!state_is(c, "running"))
                 return false;
         switch (spec->healthcheck.type) {
@@ -50,7 +59,9 @@ static const char *container_health(const ServiceSpec *spec, const ObservedConta
         case HEALTH_TCP:
                 if (!state_is(c, "running"))
                         return "none";
-                return probe == PROBE_OK ? "healthy" : probe == PROBE_FAIL ? "unhealthy" : "starting";
+                return probe == PROBE_OK     ? "healthy"
+                       : probe == PROBE_FAIL ? "unhealthy"
+                                             : "starting";
         case HEALTH_COMMAND:
                 return c->health ? c->health : "starting";
         default:
@@ -67,9 +78,8 @@ static bool should_restart(const ServiceSpec *spec, const ObservedContainer *c) 
         if (streq(policy, "no"))
                 return false;
         if (streq(policy, "on-failure"))
-                return c->exit_code != 0 &&
-                       (spec->restart_max_retries == 0 ||
-                        c->restart_count < spec->restart_max_retries);
+                return c->exit_code != 0 && (spec->restart_max_retries == 0 ||
+                                             c->restart_count < spec->restart_max_retries);
         return true;
 }
 
@@ -82,7 +92,7 @@ static int add_node(Status *st, const ServiceSpec *spec, const ObservedContainer
                 return -ENOMEM;
         st->nodes = nodes;
         n = &st->nodes[st->n_nodes];
-        *n = (StatusNode) {0};
+        *n = (StatusNode){0};
         n->name = b_strdup(strempty(c->name));
         n->role = b_strdup(SERVICE_ROLE);
         n->state = b_strdup(c->state ? c->state : "unknown");
@@ -154,7 +164,7 @@ static int plan_slot(const ServiceSpec *spec, const ServiceObserved *obs, const 
                         return -ENOMEM;
                 }
                 *cfg = want;
-                want = (ContainerConfig) {0};
+                want = (ContainerConfig){0};
                 return plan_add(p, ACTION_CREATE_CONTAINER, name, NULL, "missing", cfg);
         }
 
@@ -174,7 +184,7 @@ static int plan_slot(const ServiceSpec *spec, const ServiceObserved *obs, const 
                 if (!cfg)
                         return -ENOMEM;
                 *cfg = want;
-                want = (ContainerConfig) {0};
+                want = (ContainerConfig){0};
                 return plan_add(p, ACTION_CREATE_CONTAINER, cfg->name, NULL, "config changed", cfg);
         }
 
@@ -228,7 +238,8 @@ static int plan_surplus(const ServiceObserved *obs, const ResourceRef *ref, unsi
                                 continue;
                 }
                 r = plan_add(p, ACTION_REMOVE_CONTAINER, c->name, c->id,
-                             c->index < 0 || (unsigned) c->index >= desired ? "surplus" : "duplicate",
+                             c->index < 0 || (unsigned) c->index >= desired ? "surplus"
+                                                                            : "duplicate",
                              NULL);
                 if (r < 0)
                         return r;
@@ -266,16 +277,26 @@ static int set_endpoints(const ResourceRef *ref, const ServiceSpec *spec, Status
         for (size_t i = 0; i < spec->n_ports; i++) {
                 if (spec->ports[i].host_port == 0)
                         continue;
-                snprintf(v, sizeof(v), "%s:%d", spec->ports[i].bind ? spec->ports[i].bind : "127.0.0.1",
+                snprintf(v, sizeof(v), "%s:%d",
+                         spec->ports[i].bind ? spec->ports[i].bind : "127.0.0.1",
                          spec->ports[i].host_port);
                 return cJSON_AddStringToObject(st->endpoints, "public", v) ? 0 : -ENOMEM;
         }
         return 0;
 }
 
+static size_t count_actions(const Plan *p, ActionType type) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < p->n_actions; i++)
+                if (p->actions[i].type == type)
+                        n++;
+        return n;
+}
+
 static int finish_status(const ResourceRef *ref, const ServiceSpec *spec, const Tally *t, Plan *p) {
         Status *st = &p->status;
-        size_t acting = p->n_actions;
+        size_t acting = p->n_actions, removing = count_actions(p, ACTION_REMOVE_CONTAINER);
         int r;
 
         st->observed_generation = ref->generation;
@@ -288,16 +309,21 @@ static int finish_status(const ResourceRef *ref, const ServiceSpec *spec, const 
 
         if (spec->paused) {
                 st->phase = PHASE_PAUSED;
-                return set_message(st, "paused: %zu container(s) to stop", acting);
+                return set_message(st, "paused: %zu container(s) to stop", removing);
         }
-        if (acting == 0 && t->ready == t->desired) {
+        if (t->ready >= t->desired && acting == removing) {
+                /* Every replica serves; only surplus containers are left to go (a scale-down). */
                 st->phase = PHASE_RUNNING;
+                if (removing > 0)
+                        return set_message(
+                                st, "%d/%d replicas ready; removing %zu surplus container(s)",
+                                t->ready, t->desired, removing);
                 return set_message(st, "%d/%d replicas ready", t->ready, t->desired);
         }
-        if (t->desired > 0 && t->failed >= t->desired) {
+        if (acting == 0 && t->desired > 0 && t->failed >= t->desired) {
                 st->phase = PHASE_FAILED;
-                return set_message(st, "%d/%d replicas failed (exited or crash looping)",
-                                   t->failed, t->desired);
+                return set_message(st, "%d/%d replicas failed (exited or crash looping)", t->failed,
+                                   t->desired);
         }
         st->phase = t->ready == 0 ? PHASE_PROVISIONING : PHASE_DEGRADED;
         if (acting > 0)
@@ -352,7 +378,7 @@ int service_plan(const ResourceRef *ref, const ServiceSpec *spec, const ServiceO
 
         if (p.n_actions > 0)
                 p.requeue_after = REQUEUE_AFTER_ACTION;
-        else if (t.busy || t.ready < t.desired)
+        else if (t.busy || t.ready + t.failed < t.desired)
                 p.requeue_after = REQUEUE_WHILE_STARTING;
         else if (spec->healthcheck.type == HEALTH_HTTP || spec->healthcheck.type == HEALTH_TCP)
                 p.requeue_after = spec->healthcheck.interval; /* keep probing while running */

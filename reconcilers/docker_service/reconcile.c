@@ -78,7 +78,7 @@ int service_reconcile(ReconcileCtx *ctx, const StoredResource *r, ReconcileResul
         if (q < 0) {
                 log_warn("%s/%s: %s", r->ref.project, r->ref.name, err.msg);
                 DISCARD(store_event_add(ctx->store, r->ref.uuid, "Warning", "ApplyFailed", err.msg,
-                                       NULL));
+                                        NULL));
                 (void) fail_status(ctx, r, err_is_transient(q) ? PHASE_DEGRADED : PHASE_FAILED,
                                    &err, NULL);
                 *reterr = err;
@@ -105,8 +105,8 @@ int service_reconcile(ReconcileCtx *ctx, const StoredResource *r, ReconcileResul
         return 0;
 }
 
-int service_preview(DockerClient *docker, const ResourceRef *ref, const cJSON *spec_json,
-                    Plan *ret, Error *reterr) {
+int service_preview(DockerClient *docker, const ResourceRef *ref, const cJSON *spec_json, Plan *ret,
+                    Error *reterr) {
         _cleanup_(service_spec_release) ServiceSpec spec = {0};
         _cleanup_(service_observed_release) ServiceObserved obs = {0};
         int q;

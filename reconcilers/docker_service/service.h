@@ -1,23 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-#include "model/container.h"
-#include "model/plan.h"
-#include "model/resource.h"
-#include "model/service.h"
-#include "reconcilers/docker_service/service-t.h"
-#include "util/error.h"
-#include "util/time-util.h"
-
-#define SERVICE_ROLE "app"
-
-/* Pure: the container berth wants at replica `index`, config-hash label included. */
-int service_container_config(const ResourceRef *ref, const ServiceSpec *spec, unsigned index,
-                             ContainerConfig *ret, Error *reterr) _warn_unused_result_;
-
-/* Pure: decides the actions and the status for one pass. `now` is realtime usec. */
-int service_plan(const ResourceRef *ref, const ServiceSpec *spec, const ServiceObserved *obs,
-                 usec_t now, Plan *ret, Error *reterr) _warn_unused_result_;
+#include "reconcilers/docker_service/plan.h"
 
 /* Side effects, outside berth-core. */
 typedef struct DockerClient DockerClient;
@@ -34,5 +18,5 @@ int service_apply(ReconcileCtx *ctx, const ResourceRef *ref, const Plan *plan, s
                   Error *reterr) _warn_unused_result_;
 int service_reconcile(ReconcileCtx *ctx, const StoredResource *r, ReconcileResult *ret,
                       Error *reterr) _warn_unused_result_;
-int service_preview(DockerClient *docker, const ResourceRef *ref, const cJSON *spec_json,
-                    Plan *ret, Error *reterr) _warn_unused_result_;
+int service_preview(DockerClient *docker, const ResourceRef *ref, const cJSON *spec_json, Plan *ret,
+                    Error *reterr) _warn_unused_result_;

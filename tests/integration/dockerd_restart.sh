@@ -5,7 +5,7 @@
 
 if ! pidof dockerd >/dev/null; then
         log "dockerd is not a local process here (remote DOCKER_HOST?): skipping"
-        echo "1..0 # SKIP no local dockerd"
+        echo "1..0 # SKIP no local dockerd" >&3
         exit 77
 fi
 start_berthd main
@@ -29,8 +29,8 @@ new=$!
 if [[ -f $SRC_ROOT/.berth/dockerd.pid ]]; then echo "$new" >"$SRC_ROOT/.berth/dockerd.pid"; fi
 check "dockerd is back" wait_until 60 docker version
 check "readyz recovers" wait_until 60 curl -fsS "$BERTH_SERVER/readyz"
-check "converges to 3 replicas after the restart" wait_until 90 test "$(running_count)" -eq 3
+check "converges to 3 replicas after the restart" wait_until 90 running_is 3
 check "RUNNING after the restart" berth wait docker_service app --project "$PROJECT" --for phase=RUNNING --timeout 60s
 docker kill "$PROJECT-app-app-0" >/dev/null
-check "events stream reconnected: a kill is healed" wait_until 30 test "$(docker inspect -f '{{.State.Running}}' "$PROJECT-app-app-0")" = true
+check "events stream reconnected: a kill is healed" wait_until 30 is_running "$PROJECT-app-app-0"
 finish

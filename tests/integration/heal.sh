@@ -18,14 +18,14 @@ check "3 containers running" test "$(running_count)" -eq 3
 
 victim=$PROJECT-web-app-1
 docker kill "$victim" >/dev/null
-check "killed replica is running again" wait_until 30 test "$(docker inspect -f '{{.State.Running}}' "$victim")" = true
+check "killed replica is running again" wait_until 30 is_running "$victim"
 check "back to RUNNING after kill" berth wait docker_service web --project "$PROJECT" --for phase=RUNNING --timeout 30s
 
 docker stop -t 1 "$PROJECT-web-app-0" >/dev/null
-check "stopped replica is running again" wait_until 30 test "$(docker inspect -f '{{.State.Running}}' "$PROJECT-web-app-0")" = true
+check "stopped replica is running again" wait_until 30 is_running "$PROJECT-web-app-0"
 
 docker ps -aq --filter "label=berth.project=$PROJECT" | xargs docker rm -f >/dev/null
-check "all removed: 3 replicas recreated" wait_until 30 test "$(running_count)" -eq 3
+check "all removed: 3 replicas recreated" wait_until 30 running_is 3
 check "RUNNING after removal of all" berth wait docker_service web --project "$PROJECT" --for phase=RUNNING --timeout 30s
 check "no duplicate containers" test "$(containers | wc -l)" -eq 3
 
@@ -33,6 +33,6 @@ check "no duplicate containers" test "$(containers | wc -l)" -eq 3
 uuid=$(docker inspect -f '{{ index .Config.Labels "berth.resource" }}' "$PROJECT-web-app-0")
 docker run -d --name "$PROJECT-web-app-9" --label berth.managed=true --label "berth.project=$PROJECT" \
         --label "berth.resource=$uuid" --label berth.index=9 berth/busybox:latest sleep 300 >/dev/null
-check "surplus labelled container removed" wait_until 30 bash -c "! docker inspect $PROJECT-web-app-9 >/dev/null 2>&1"
-check "events recorded the healing" bash -c "berth events docker_service web --project $PROJECT | grep -q ContainerStarted"
+check "surplus labelled container removed" wait_until 30 is_absent "$PROJECT-web-app-9"
+check "events recorded the healing" contains "$(berth events docker_service web --project "$PROJECT")" ContainerStarted
 finish

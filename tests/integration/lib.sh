@@ -16,19 +16,22 @@ IT_TMP=$(mktemp -d "/tmp/berth-it-$TEST_NAME.XXXXXX")
 chmod 755 "$IT_TMP"
 TESTS_RUN=0
 TESTS_FAILED=0
+# TAP lines go to fd 3 (the real stdout); everything else the scenario prints goes to stderr so
+# it cannot be mistaken for TAP.
+exec 3>&1 1>&2
 BERTHD_PIDS=()
 
 log() { printf '# %s\n' "$*" >&2; }
 
 ok() {
         TESTS_RUN=$((TESTS_RUN + 1))
-        printf 'ok %d - %s\n' "$TESTS_RUN" "$*"
+        printf 'ok %d - %s\n' "$TESTS_RUN" "$*" >&3
 }
 
 not_ok() {
         TESTS_RUN=$((TESTS_RUN + 1))
         TESTS_FAILED=$((TESTS_FAILED + 1))
-        printf 'not ok %d - %s\n' "$TESTS_RUN" "$*"
+        printf 'not ok %d - %s\n' "$TESTS_RUN" "$*" >&3
 }
 
 # check "description" command...: records the command's success as one test result.
@@ -132,12 +135,12 @@ cleanup() {
         docker ps -aq --filter "label=berth.project=$PROJECT" | xargs -r docker rm -f >/dev/null 2>&1 || true
         docker network ls -q --filter "label=berth.project=$PROJECT" | xargs -r docker network rm >/dev/null 2>&1 || true
         docker volume ls -q --filter "label=berth.project=$PROJECT" | xargs -r docker volume rm -f >/dev/null 2>&1 || true
-        rm -rf "$IT_TMP"
+        if [[ -z ${IT_KEEP:-} ]]; then rm -rf "$IT_TMP"; fi
 }
 trap cleanup EXIT
 
 finish() {
-        printf '1..%d\n' "$TESTS_RUN"
+        printf '1..%d\n' "$TESTS_RUN" >&3
         if ((TESTS_FAILED > 0)); then
                 log "$TESTS_FAILED of $TESTS_RUN checks failed"
                 exit 1
@@ -146,3 +149,9 @@ finish() {
 }
 
 contains() { [[ $1 == *"$2"* ]]; }
+
+# Predicates for wait_until: they re-read the world on every poll.
+is_running() { [[ "$(docker inspect -f '{{.State.Running}}' "$1" 2>/dev/null)" == true ]]; }
+is_absent() { ! docker inspect "$1" >/dev/null 2>&1; }
+running_is() { [[ $(running_count) -eq $1 ]]; }
+total_is() { [[ $(containers | wc -l) -eq $1 ]]; }

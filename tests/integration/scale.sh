@@ -17,8 +17,10 @@ YAML
 for n in 2 5 0 2; do
         spec "$n" >/dev/null
         check "scale to $n: RUNNING" berth wait docker_service app --project "$PROJECT" --for phase=RUNNING --timeout 60s
-        check "scale to $n: $n containers running" wait_until 20 test "$(running_count)" -eq "$n"
-        check "scale to $n: no extra containers" wait_until 20 test "$(containers | wc -l)" -eq "$n"
+        check "scale to $n: $n containers running" wait_until 20 running_is "$n"
+        check "scale to $n: no extra containers" wait_until 20 total_is "$n"
 done
-check "status replicas desired 2" bash -c "berth get docker_service app --project $PROJECT -o json | python3 -c 'import json,sys; r=json.load(sys.stdin)[\"status\"][\"replicas\"]; sys.exit(0 if r[\"desired\"]==2 and r[\"running\"]==2 else 1)'"
+replicas=$(berth get docker_service app --project "$PROJECT" -o json |
+        python3 -c 'import json,sys; r=json.load(sys.stdin)["status"]["replicas"]; print(r["desired"], r["running"])')
+check "status replicas: 2 desired, 2 running" test "$replicas" = "2 2"
 finish

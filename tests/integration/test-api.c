@@ -599,7 +599,7 @@ int main(void) {
         http("PUT", "/api/v1/apply", "x", &r);
         check(r.status == 405 && has_header(&r, "Allow: POST") &&
                       streq_ptr(jstr(r.json, "code"), "METHOD_NOT_ALLOWED"),
-              "wrong method: 405 with Allow: POST (%s)", buf_str(&r.headers));
+              "wrong method: 405 with Allow: POST");
         resp_release(&r);
         path_of(path, sizeof(path), "web", "");
         http("PATCH", path, NULL, &r);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* drivers/docker against the real engine (DOCKER_HOST or /var/run/docker.sock). Prints TAP-ish
- * "ok N - name" lines; exits 1 on any failure, 77 (skip) without an engine or a test image.
+/* drivers/docker against the real engine (DOCKER_HOST or /var/run/docker.sock). Prints TAP
+ * ("ok N - name", plan at the end); exits 1 on any failure. Without an engine or a test image it
+ * prints "1..0 # SKIP ..." and exits 0 (meson's tap protocol counts that as skipped).
  * Image: $BERTH_TEST_IMAGE, else berth/busybox:latest, else berth-test/drv:1 (busybox with
  * sh, httpd, cat, sleep). Everything it creates is named berthdrvtest-* and removed. */
 #include <arpa/inet.h>
@@ -172,9 +173,9 @@ static void test_errors_without_engine(void) {
         Error e = ERROR_INIT;
         int r;
 
-        r = docker_client_new(&(DockerEngine){.name = "nowhere",
-                                              .host = "unix:///nonexistent/docker.sock"},
-                              &c, &e);
+        r = docker_client_new(
+                &(DockerEngine){.name = "nowhere", .host = "unix:///nonexistent/docker.sock"}, &c,
+                &e);
         check(r >= 0, &e, "client for a missing socket is created");
         if (r < 0)
                 return;
@@ -261,8 +262,10 @@ static void container_config(ContainerConfig *cfg, const Names *n, const char *i
         labels[4] = (char *) n->label;
         labels[5] = NULL;
         ports[0] = (PortBinding){.container_port = 8080, .host_port = port};
-        mounts[0] = (MountSpec){.type = (char *) "volume", .source = (char *) n->vol, .target = (char *) "/data"};
-        mounts[1] = (MountSpec){.type = (char *) "tmpfs", .target = (char *) "/scratch", .tmpfs_size = 1 << 20};
+        mounts[0] = (MountSpec){
+                .type = (char *) "volume", .source = (char *) n->vol, .target = (char *) "/data"};
+        mounts[1] = (MountSpec){
+                .type = (char *) "tmpfs", .target = (char *) "/scratch", .tmpfs_size = 1 << 20};
         *cfg = (ContainerConfig){
                 .name = (char *) n->ctr,
                 .image = (char *) image,
@@ -313,8 +316,7 @@ static long http_get_status(int port) {
 }
 
 static void test_exec(DockerClient *c, const Names *n) {
-        _cleanup_(buf_release) Buf out = BUF_INIT(4096), err = BUF_INIT(4096),
-                                   small = BUF_INIT(4);
+        _cleanup_(buf_release) Buf out = BUF_INIT(4096), err = BUF_INIT(4096), small = BUF_INIT(4);
         char *echo[] = {(char *) "echo", (char *) "hi", NULL};
         char *fail[] = {(char *) "sh", (char *) "-c", (char *) "echo oops >&2; exit 3", NULL};
         char *env[] = {(char *) "sh", (char *) "-c", (char *) "echo \"$GREETING\"; hostname", NULL};
@@ -411,9 +413,8 @@ static void test_container(DockerClient *c, const Names *n, const char *image) {
         check(r == 0 && o.ip && o.started_at > 0 && o.created > 0 && o.finished_at == 0 &&
                       o.started_at >= o.created && o.started_at < now_realtime() + USEC_PER_SEC,
               &e, "inspect: ip %s, created, started_at", strna(o.ip));
-        check(r == 0 && o.health &&
-                      (streq(o.health, "starting") || streq(o.health, "healthy")),
-              &e, "inspect: health %s", strna(o.health));
+        check(r == 0 && o.health && (streq(o.health, "starting") || streq(o.health, "healthy")), &e,
+              "inspect: health %s", strna(o.health));
 
         /* The healthcheck passes after its first interval. */
         for (int i = 0; i < 100; i++) {
@@ -458,8 +459,7 @@ static void test_container(DockerClient *c, const Names *n, const char *image) {
         r = docker_container_inspect(c, id, &o, &e);
         check(r == 0 && streq(o.state, "exited") && o.exit_code == 137 && !o.oom_killed &&
                       o.finished_at >= o.started_at && o.health == NULL,
-              &e, "inspect after kill: exited 137, finished_at, no health (%s)",
-              strna(o.health));
+              &e, "inspect after kill: exited 137, finished_at, no health (%s)", strna(o.health));
 
         r = docker_container_kill(c, n->ctr, NULL, &e);
         check(r == -ESRCH, &e, "kill of a stopped container: -ESRCH");
@@ -472,8 +472,7 @@ static void test_container(DockerClient *c, const Names *n, const char *image) {
         check(r == 0 && n_list == 0 && !list, &e, "list running only: none");
         observed_containers_free(list, n_list);
         r = docker_container_list(c, filter, true, &list, &n_list, &e);
-        check(r == 0 && n_list == 1 && streq(list[0].state, "exited") &&
-                      list[0].exit_code == 137,
+        check(r == 0 && n_list == 1 && streq(list[0].state, "exited") && list[0].exit_code == 137,
               &e, "list all: exited, exit code 137 from the status text");
         observed_containers_free(list, n_list);
 
@@ -507,6 +506,7 @@ static void test_events(DockerClient *c, const Names *n, const char *image) {
                                .init = true,
                                .stop_timeout = -1};
         _cleanup_free_ char *id = NULL;
+        DockerEngine engine;
         Error e = ERROR_INIT;
         EventWatch w = {0};
         pthread_t watcher;
@@ -515,7 +515,9 @@ static void test_events(DockerClient *c, const Names *n, const char *image) {
         r = docker_container_create(c, &cfg, &id, &e);
         if (!check(r == 0, &e, "managed container create"))
                 return;
-        r = docker_client_new(&(DockerEngine){.host = getenv("DOCKER_HOST")}, &w.client, &e);
+        r = docker_engine_from_env(&engine);
+        if (r >= 0)
+                r = docker_client_new(&engine, &w.client, &e);
         if (!check(r == 0, &e, "second client for events"))
                 return;
         /* Replaying from before the start, the watcher cannot miss the die. */
@@ -546,8 +548,7 @@ static void test_missing_image(DockerClient *c, const Names *n) {
         int r;
 
         r = docker_container_create(c, &cfg, &id, &e);
-        check(r == -ENOENT && !id &&
-                      contains(e.msg, "create container berthdrvtest-") &&
+        check(r == -ENOENT && !id && contains(e.msg, "create container berthdrvtest-") &&
                       contains(e.msg, "No such image: berthdrvtest/no-such-image:1"),
               &e, "create with a missing image: -ENOENT, message carried (%s)", e.msg);
         r = docker_image_pull(c, "berthdrvtest/no-such-image:1", NULL, NULL, &e);
@@ -641,19 +642,19 @@ int main(void) {
                 return 1;
         if (docker_engine_from_env(&engine) < 0) {
                 printf("1..0 # SKIP unsupported DOCKER_HOST\n");
-                return 77;
+                return 0;
         }
         r = docker_client_new(&engine, &c, &e);
         if (r < 0 || docker_ping(c, &e) < 0) {
                 printf("1..0 # SKIP no Docker engine: %s\n", e.msg);
-                return 77;
+                return 0;
         }
         if (isempty(image))
                 image = image_exists(c, "berth/busybox:latest") ? "berth/busybox:latest"
-                                                                 : "berth-test/drv:1";
+                                                                : "berth-test/drv:1";
         if (!image_exists(c, image)) {
                 printf("1..0 # SKIP test image %s is missing\n", image);
-                return 77;
+                return 0;
         }
 
         snprintf(n.net, sizeof(n.net), "berthdrvtest-net-%d", (int) getpid());

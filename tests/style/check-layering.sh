@@ -5,11 +5,13 @@
 #
 #   util/                         util/ only
 #   model/                        util/ (not util/log.h), model/
-#   reconcilers/<kind>/plan.c     util/ (not util/log.h), model/, reconcilers/<kind>/*-t.h
+#   reconcilers/<kind>/plan.c,    util/ (not util/log.h), model/, reconcilers/<kind>/*-t.h and
+#     build.c (berth-core)          reconcilers/<kind>/plan.h (the pure functions' declarations)
 #   reconcilers/ (other files)    not api/, controller/, cli/
 #   drivers/                      util/, model/, drivers/
 #   store/                        util/, model/, store/, schema/
-#   api/                          not drivers/ (except *-t.h type headers), controller/, cli/
+#   api/                          not controller/, cli/; drivers/ for reads only (readiness, logs,
+#                                 dry-run previews: observe + plan, never apply)
 #   cli/                          util/, model/, cli/
 #   controller/                   anything
 #
@@ -48,13 +50,13 @@ rule() {
                 *) echo "model/ may include only util/ and model/" ;;
                 esac
                 ;;
-        reconcilers/*/plan.c)
-                local kind=${f%/plan.c}
+        reconcilers/*/plan.c | reconcilers/*/build.c)
+                local kind=${f%/*}
                 case "$inc" in
-                util/log.h) echo "plan.c may not log (util/log.h)" ;;
+                util/log.h) echo "${f##*/} may not log (util/log.h)" ;;
                 util/* | model/*) ;;
-                "$kind"/*-t.h) ;;
-                *) echo "plan.c may include only util/, model/ and $kind/*-t.h" ;;
+                "$kind"/*-t.h | "$kind"/plan.h) ;;
+                *) echo "${f##*/} may include only util/, model/, $kind/plan.h and $kind/*-t.h" ;;
                 esac
                 ;;
         reconcilers/*)
@@ -76,8 +78,7 @@ rule() {
                 ;;
         api/*)
                 case "$inc" in
-                drivers/*-t.h) ;; # types only
-                drivers/* | controller/* | cli/*) echo "api/ may not include ${inc%%/*}/ (drivers/: only *-t.h type headers)" ;;
+                controller/* | cli/*) echo "api/ may not include ${inc%%/*}/" ;;
                 esac
                 ;;
         cli/*)

@@ -42,8 +42,9 @@ static void sink_release(Sink *s) {
 
 /* Appends one frame to b. */
 static void frame(Buf *b, uint8_t stream, const char *payload, size_t n) {
-        uint8_t h[8] = {stream, 0, 0, 0, (uint8_t) (n >> 24), (uint8_t) (n >> 16),
-                        (uint8_t) (n >> 8), (uint8_t) n};
+        uint8_t h[8] = {
+                stream,     0, 0, 0, (uint8_t) (n >> 24), (uint8_t) (n >> 16), (uint8_t) (n >> 8),
+                (uint8_t) n};
 
         assert_int_equal(buf_append(b, h, sizeof(h)), 0);
         assert_int_equal(buf_append(b, payload, n), 0);
@@ -142,8 +143,8 @@ static void test_large_frame(void **state) {
         sink_init(&s);
         docker_frame_decoder_init(&d, false, sink_frame, &s);
         for (size_t off = 0; off < in.len; off += 4096)
-                assert_int_equal(docker_frame_decoder_feed(&d, in.buf + off, MIN(4096, in.len - off)),
-                                 0);
+                assert_int_equal(
+                        docker_frame_decoder_feed(&d, in.buf + off, MIN(4096, in.len - off)), 0);
         assert_int_equal(docker_frame_decoder_finish(&d), 0);
         assert_int_equal(s.err.len, 70000);
         assert_memory_equal(s.err.buf, payload, 70000);
@@ -297,11 +298,11 @@ static void test_keep_tail_many(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_single_frame),  cmocka_unit_test(test_interleaved),
-                cmocka_unit_test(test_any_split),     cmocka_unit_test(test_large_frame),
-                cmocka_unit_test(test_bad_header),    cmocka_unit_test(test_truncated),
-                cmocka_unit_test(test_raw),           cmocka_unit_test(test_callback_error),
-                cmocka_unit_test(test_keep_tail),     cmocka_unit_test(test_keep_tail_many),
+                cmocka_unit_test(test_single_frame), cmocka_unit_test(test_interleaved),
+                cmocka_unit_test(test_any_split),    cmocka_unit_test(test_large_frame),
+                cmocka_unit_test(test_bad_header),   cmocka_unit_test(test_truncated),
+                cmocka_unit_test(test_raw),          cmocka_unit_test(test_callback_error),
+                cmocka_unit_test(test_keep_tail),    cmocka_unit_test(test_keep_tail_many),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

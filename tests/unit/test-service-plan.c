@@ -60,8 +60,10 @@ static void load_observed(const cJSON *j, const ResourceRef *ref, const ServiceS
         assert_non_null(o->probes);
         cJSON_ArrayForEach(c, cs) {
                 ObservedContainer *oc = &o->containers[i];
-                const char *hash = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "config_hash"));
-                const char *probe = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "probe"));
+                const char *hash =
+                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "config_hash"));
+                const char *probe =
+                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "probe"));
 
                 oc->name = dup_or_null(c, "name");
                 oc->id = dup_or_null(c, "id");
@@ -79,13 +81,13 @@ static void load_observed(const cJSON *j, const ResourceRef *ref, const ServiceS
                                                                   &want, NULL),
                                          0);
                         for (char **l = want.labels; *l; l++)
-                                if (strneq(*l, LABEL_CONFIG_HASH "=", strlen(LABEL_CONFIG_HASH) + 1))
-                                        oc->config_hash = b_strdup(*l + strlen(LABEL_CONFIG_HASH) + 1);
+                                if (strneq(*l, LABEL_CONFIG_HASH "=",
+                                           strlen(LABEL_CONFIG_HASH) + 1))
+                                        oc->config_hash =
+                                                b_strdup(*l + strlen(LABEL_CONFIG_HASH) + 1);
                 } else if (hash && !streq(hash, "none"))
                         oc->config_hash = b_strdup(hash);
-                o->probes[i] = !probe              ? PROBE_UNKNOWN
-                               : streq(probe, "ok") ? PROBE_OK
-                                                    : PROBE_FAIL;
+                o->probes[i] = !probe ? PROBE_UNKNOWN : streq(probe, "ok") ? PROBE_OK : PROBE_FAIL;
                 i++;
         }
         o->n_containers = i;
@@ -93,11 +95,13 @@ static void load_observed(const cJSON *j, const ResourceRef *ref, const ServiceS
 
 static void render(const Plan *p, Buf *out) {
         assert_int_equal(plan_to_text(p, out), 0);
-        assert_int_equal(buf_printf(out, "phase: %s\nmessage: %s\nreplicas: %d desired, %d running, %d failed\n",
-                                    phase_to_string(p->status.phase), strna(p->status.message),
-                                    p->status.replicas_desired, p->status.replicas_running,
-                                    p->status.replicas_failed),
-                         0);
+        assert_int_equal(
+                buf_printf(out,
+                           "phase: %s\nmessage: %s\nreplicas: %d desired, %d running, %d failed\n",
+                           phase_to_string(p->status.phase), strna(p->status.message),
+                           p->status.replicas_desired, p->status.replicas_running,
+                           p->status.replicas_failed),
+                0);
         for (size_t i = 0; i < p->status.n_nodes; i++)
                 assert_int_equal(buf_printf(out, "node: %s %s %s\n", p->status.nodes[i].name,
                                             p->status.nodes[i].state, p->status.nodes[i].health),
@@ -142,7 +146,8 @@ static void run_case(void **state) {
         ref.deleting = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obs_json, "deleting"));
         load_observed(obs_json, &ref, &spec, &obs);
 
-        assert_int_equal(service_plan(&ref, &spec, &obs, 1700000000 * USEC_PER_SEC, &plan, &err), 0);
+        assert_int_equal(service_plan(&ref, &spec, &obs, 1700000000 * USEC_PER_SEC, &plan, &err),
+                         0);
         render(&plan, &got);
 
         if (getenv("BERTH_UPDATE_GOLDEN")) {
@@ -191,9 +196,8 @@ int main(int argc, char **argv) {
         if (!tests)
                 return 1;
         for (size_t i = 0; i < n; i++)
-                tests[i] = (struct CMUnitTest) {.name = names[i],
-                                                 .test_func = run_case,
-                                                 .initial_state = names[i]};
+                tests[i] = (struct CMUnitTest){
+                        .name = names[i], .test_func = run_case, .initial_state = names[i]};
         r = _cmocka_run_group_tests("docker_service golden plans", tests, n, NULL, NULL);
         b_free(tests);
         return r;

@@ -104,7 +104,8 @@ static void test_multi_document(void **state) {
 
 static void test_errors_have_positions(void **state) {
         (void) state;
-        assert_yaml_error("a: 1\nb: [1, 2\nc: 3\n", -EBADMSG, "INVALID_YAML", "", "line 3, column 2:");
+        assert_yaml_error("a: 1\nb: [1, 2\nc: 3\n", -EBADMSG, "INVALID_YAML", "",
+                          "line 3, column 2:");
         assert_yaml_error("a: 1\n  b: 2\n", -EBADMSG, "INVALID_YAML", "", "line 2, column 4:");
         assert_yaml_error("a: \"unterminated\n", -EBADMSG, "INVALID_YAML", "", "line 2, column 1:");
         assert_yaml_error("\tkey: 1\n", -EBADMSG, "INVALID_YAML", "", "line 1, column 1:");
@@ -196,14 +197,16 @@ static void test_unsupported_constructs(void **state) {
                           "line 1, column 4: \"x\" does not match tag !!int");
         assert_yaml_error("a: !!map [1]\n", -EBADMSG, "INVALID_YAML", "a",
                           "line 1, column 4: tag !!map is not supported");
-        assert_yaml_error("a:\n  ?\n  : x\n", -EBADMSG, "INVALID_YAML", "a", "line 2, column 4: empty keys");
-        assert_yaml_error("a:\n  '': x\n", -EBADMSG, "INVALID_YAML", "a", "line 2, column 3: empty keys");
+        assert_yaml_error("a:\n  ?\n  : x\n", -EBADMSG, "INVALID_YAML", "a",
+                          "line 2, column 4: empty keys");
+        assert_yaml_error("a:\n  '': x\n", -EBADMSG, "INVALID_YAML", "a",
+                          "line 2, column 3: empty keys");
 }
 
 static void test_nul_in_strings(void **state) {
         (void) state;
-        assert_yaml_error("spec:\n  env:\n    A: \"x\\0y\"\n", -EINVAL, "INVALID_VALUE", "spec.env.A",
-                          "line 3, column 8: strings may not contain NUL");
+        assert_yaml_error("spec:\n  env:\n    A: \"x\\0y\"\n", -EINVAL, "INVALID_VALUE",
+                          "spec.env.A", "line 3, column 8: strings may not contain NUL");
         assert_yaml_error("l: [ok, \"\\0\"]\n", -EINVAL, "INVALID_VALUE", "l[1]", NULL);
         assert_yaml_error("\"a\\0b\": 1\n", -EINVAL, "INVALID_VALUE", "a", NULL);
 }
