@@ -10,6 +10,7 @@
 
 #include "controller/controller.h"
 #include "controller/queue.h"
+#include "reconcilers/probe-memory.h"
 #include "reconcilers/reconciler.h"
 #include "store/store.h"
 #include "util/metrics.h"
@@ -34,6 +35,7 @@ struct Controller {
         bool relist_now;
         char installation[37];        /* the store's id, read once at start */
         pthread_mutex_t network_lock; /* see ReconcileCtx.network_lock */
+        ProbeMemory *probes;
 };
 
 /* Sleeps on the controller's condvar: returns early on stop or wake. */
@@ -130,6 +132,7 @@ static void *worker_main(void *userdata) {
                                             .epoch = atomic_load(&c->epoch),
                                             .installation = c->installation,
                                             .network_lock = &c->network_lock,
+                                            .probes = c->probes,
                                             .now = now_realtime()};
                         r = reconcile_resource(&ctx, key, &res, &err);
                 }
@@ -333,7 +336,10 @@ int controller_start(const ControllerConfig *cfg, Controller **ret, Error *reter
                 }
         }
         r = queue_new(&c->queue);
+        if (r >= 0)
+                r = probe_memory_new(&c->probes);
         if (r < 0) {
+                c->queue = queue_free(c->queue);
                 b_free(c);
                 return err_set(reterr, r, NULL, "cannot allocate the work queue");
         }
@@ -363,6 +369,7 @@ Controller *controller_stop(Controller *c) {
         pthread_join(c->events_thread, NULL);
         pthread_join(c->lease_thread, NULL);
         c->queue = queue_free(c->queue);
+        c->probes = probe_memory_free(c->probes);
         pthread_mutex_destroy(&c->lock);
         pthread_mutex_destroy(&c->network_lock);
         pthread_cond_destroy(&c->wake);

@@ -37,3 +37,11 @@ typedef enum ProbeResult {
         PROBE_OK,
         PROBE_FAIL,
 } ProbeResult;
+
+/* A probe's latest result with its streaks, counted at most once per healthcheck interval, so
+ * thresholds mean "N intervals in a row" as in Docker's own healthcheck. */
+typedef struct ProbeStatus {
+        ProbeResult result;
+        int ok_streak;
+        int fail_streak;
+} ProbeStatus;

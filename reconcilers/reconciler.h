@@ -21,7 +21,8 @@ typedef struct ReconcileCtx {
         /* Docker does not enforce unique network names (CheckDuplicate is best effort): workers
          * creating a project's network at once made several. Held only around that create. */
         pthread_mutex_t *network_lock;
-        usec_t now; /* realtime, taken once per reconcile */
+        struct ProbeMemory *probes; /* streaks of berth's own health probes; may be NULL */
+        usec_t now;                 /* realtime, taken once per reconcile */
 } ReconcileCtx;
 
 typedef struct ReconcileResult {

@@ -3,39 +3,53 @@
 
 #include "drivers/docker/docker.h"
 #include "reconcilers/docker_service/service.h"
+#include "reconcilers/probe-memory.h"
 #include "reconcilers/probe.h"
 
-static int observe_probes(const ServiceSpec *spec, ServiceObserved *o) {
+static int observe_probes(ProbeMemory *mem, const ServiceSpec *spec, ServiceObserved *o) {
         const ServiceHealthcheck *hc = &spec->healthcheck;
         _cleanup_free_ ProbeTarget *targets = NULL;
+        _cleanup_free_ ProbeResult *results = NULL;
+        _cleanup_free_ size_t *which = NULL;
+        usec_t now = now_monotonic();
+        size_t n = 0;
 
         if (o->n_containers == 0)
                 return 0;
-        o->probes = b_calloc(o->n_containers, sizeof(ProbeResult));
+        o->probes = b_calloc(o->n_containers, sizeof(ProbeStatus));
         if (!o->probes)
                 return -ENOMEM;
         if (hc->type != HEALTH_HTTP && hc->type != HEALTH_TCP)
                 return 0;
         targets = b_calloc(o->n_containers, sizeof(ProbeTarget));
-        if (!targets)
+        results = b_calloc(o->n_containers, sizeof(ProbeResult));
+        which = b_calloc(o->n_containers, sizeof(size_t));
+        if (!targets || !results || !which)
                 return -ENOMEM;
+        /* Probe what is due (all at once); the others keep their remembered status. */
         for (size_t i = 0; i < o->n_containers; i++) {
                 const ObservedContainer *c = &o->containers[i];
-                bool running = c->state && streq(c->state, "running");
 
-                targets[i] = (ProbeTarget){
-                        .ip = running ? c->ip : NULL,
+                if (!c->state || !streq(c->state, "running") || !c->id)
+                        continue;
+                if (!probe_memory_due(mem, c->id, now, hc->interval, &o->probes[i]))
+                        continue;
+                which[n] = i;
+                targets[n++] = (ProbeTarget){
+                        .ip = c->ip,
                         .port = hc->port,
                         .path = hc->type == HEALTH_HTTP ? (hc->path ? hc->path : "/") : NULL,
                 };
         }
-        probe_run(targets, o->n_containers, hc->timeout ? hc->timeout : 2 * USEC_PER_SEC,
-                  o->probes);
+        probe_run(targets, n, hc->timeout ? hc->timeout : 2 * USEC_PER_SEC, results);
+        for (size_t k = 0; k < n; k++)
+                probe_memory_record(mem, o->containers[which[k]].id, now, hc->interval, results[k],
+                                    &o->probes[which[k]]);
         return 0;
 }
 
-int service_observe(DockerClient *docker, const ResourceRef *ref, const ServiceSpec *spec,
-                    ServiceObserved *ret, Error *reterr) {
+int service_observe(DockerClient *docker, ProbeMemory *probes, const ResourceRef *ref,
+                    const ServiceSpec *spec, ServiceObserved *ret, Error *reterr) {
         _cleanup_(service_observed_release) ServiceObserved o = {0};
         _cleanup_strv_free_ char **filters = NULL;
         _cleanup_free_ char *net_id = NULL;
@@ -60,7 +74,7 @@ int service_observe(DockerClient *docker, const ResourceRef *ref, const ServiceS
         o.network_exists = r >= 0;
         err_clear(reterr);
 
-        r = observe_probes(spec, &o);
+        r = observe_probes(probes, spec, &o);
         if (r < 0)
                 return r;
         *ret = o;

@@ -38,13 +38,14 @@ static bool state_is(const ObservedContainer *c, const char *s) {
 /* Ready means running and, when the service has a healthcheck, passing it: berth's own probe
  * for http/tcp, Docker's report for command checks. */
 static bool container_ready(const ServiceSpec *spec, const ObservedContainer *c,
-                            ProbeResult probe) {
+                            const ProbeStatus *probe) {
         if (!state_is(c, "running"))
                 return false;
         switch (spec->healthcheck.type) {
         case HEALTH_HTTP:
         case HEALTH_TCP:
-                return probe == PROBE_OK;
+                return probe->result == PROBE_OK &&
+                       probe->ok_streak >= MAX(spec->healthcheck.healthy_threshold, 1);
         case HEALTH_COMMAND:
                 return c->health && streq(c->health, "healthy");
         default:
@@ -52,16 +53,23 @@ static bool container_ready(const ServiceSpec *spec, const ObservedContainer *c,
         }
 }
 
+/* Whether berth's own probe says to replace the container: unhealthy_threshold failures in a row
+ * (counted once per interval, and only after a first success: see reconcilers/probe-memory.h). */
+static bool probe_says_replace(const ServiceSpec *spec, const ProbeStatus *probe) {
+        return (spec->healthcheck.type == HEALTH_HTTP || spec->healthcheck.type == HEALTH_TCP) &&
+               probe->fail_streak >= MAX(spec->healthcheck.unhealthy_threshold, 1);
+}
+
 static const char *container_health(const ServiceSpec *spec, const ObservedContainer *c,
-                                    ProbeResult probe) {
+                                    const ProbeStatus *probe) {
         switch (spec->healthcheck.type) {
         case HEALTH_HTTP:
         case HEALTH_TCP:
                 if (!state_is(c, "running"))
                         return "none";
-                return probe == PROBE_OK     ? "healthy"
-                       : probe == PROBE_FAIL ? "unhealthy"
-                                             : "starting";
+                return probe->result == PROBE_OK     ? "healthy"
+                       : probe->result == PROBE_FAIL ? "unhealthy"
+                                                     : "starting";
         case HEALTH_COMMAND:
                 return c->health ? c->health : "starting";
         default:
@@ -84,7 +92,7 @@ static bool should_restart(const ServiceSpec *spec, const ObservedContainer *c) 
 }
 
 static int add_node(Status *st, const ServiceSpec *spec, const ObservedContainer *c,
-                    ProbeResult probe) {
+                    const ProbeStatus *probe) {
         StatusNode *n, *nodes;
 
         nodes = b_realloc(st->nodes, (st->n_nodes + 1) * sizeof(StatusNode));
@@ -148,7 +156,7 @@ static int plan_slot(const ServiceSpec *spec, const ServiceObserved *obs, const 
         _cleanup_(container_config_release) ContainerConfig want = {0};
         const ObservedContainer *c;
         const char *want_hash;
-        ProbeResult probe;
+        ProbeStatus probe = {0};
         int r;
 
         r = service_container_config(ref, spec, index, &want, reterr);
@@ -168,8 +176,9 @@ static int plan_slot(const ServiceSpec *spec, const ServiceObserved *obs, const 
                 return plan_add(p, ACTION_CREATE_CONTAINER, name, NULL, "missing", cfg);
         }
 
-        probe = obs->probes ? obs->probes[c - obs->containers] : PROBE_UNKNOWN;
-        r = add_node(&p->status, spec, c, probe);
+        if (obs->probes)
+                probe = obs->probes[c - obs->containers];
+        r = add_node(&p->status, spec, c, &probe);
         if (r < 0)
                 return r;
 
@@ -190,10 +199,11 @@ static int plan_slot(const ServiceSpec *spec, const ServiceObserved *obs, const 
 
         if (state_is(c, "running")) {
                 t->running++;
-                if (container_ready(spec, c, probe))
+                if (container_ready(spec, c, &probe))
                         t->ready++;
-                else if (spec->healthcheck.type == HEALTH_COMMAND && c->health &&
-                         streq(c->health, "unhealthy")) {
+                else if (probe_says_replace(spec, &probe) ||
+                         (spec->healthcheck.type == HEALTH_COMMAND && c->health &&
+                          streq(c->health, "unhealthy"))) {
                         /* Unhealthy means replaced: Docker only reports it. */
                         t->failed++;
                         return plan_add(p, ACTION_REMOVE_CONTAINER, c->name, c->id, "unhealthy",

@@ -11,7 +11,7 @@ typedef struct ServiceObserved {
         bool network_exists;
         ObservedContainer *containers; /* every container labelled with the resource's uuid */
         size_t n_containers;
-        ProbeResult *probes; /* berth's own http/tcp probe per container, parallel array */
+        ProbeStatus *probes; /* berth's own http/tcp probe per container, parallel array */
 } ServiceObserved;
 
 void service_observed_release(ServiceObserved *o);

@@ -10,8 +10,11 @@ typedef struct ReconcileResult ReconcileResult;
 typedef struct StoredResource StoredResource;
 
 /* Lists the resource's containers (one Docker call), checks its network, probes http/tcp. */
-int service_observe(DockerClient *docker, const ResourceRef *ref, const ServiceSpec *spec,
-                    ServiceObserved *ret, Error *reterr) _warn_unused_result_;
+typedef struct ProbeMemory ProbeMemory;
+/* probes: the controller's memory of earlier probes (NULL: probe everything now). */
+int service_observe(DockerClient *docker, ProbeMemory *probes, const ResourceRef *ref,
+                    const ServiceSpec *spec, ServiceObserved *ret,
+                    Error *reterr) _warn_unused_result_;
 /* Runs the plan's actions in order; each is idempotent. Stops at the first error.
  * ret_done: how many actions completed. */
 int service_apply(ReconcileCtx *ctx, const ResourceRef *ref, const Plan *plan, size_t *ret_done,

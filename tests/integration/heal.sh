@@ -34,5 +34,13 @@ uuid=$(docker inspect -f '{{ index .Config.Labels "berth.resource" }}' "$PROJECT
 docker run -d --name "$PROJECT-web-app-9" --label berth.managed=true --label "berth.project=$PROJECT" \
         --label "berth.resource=$uuid" --label berth.index=9 berth/busybox:latest sleep 300 >/dev/null
 check "surplus labelled container removed" wait_until 30 is_absent "$PROJECT-web-app-9"
+# Unhealthy means replaced: break one replica's health endpoint; after unhealthy_threshold (3)
+# failed probes, one interval (1 s) apart, berth replaces the container.
+sick=$PROJECT-web-app-2
+old_id=$(docker inspect -f '{{.Id}}' "$sick")
+docker exec "$sick" rm /tmp/index.html
+replaced() { [[ "$(docker inspect -f '{{.Id}}' "$sick" 2>/dev/null)" != "$old_id" ]] && is_running "$sick"; }
+check "a replica failing its http probe is replaced" wait_until 60 replaced
+check "RUNNING again after the replacement" berth wait docker_service web --project "$PROJECT" --for phase=RUNNING --timeout 30s
 check "events recorded the healing" contains "$(berth events docker_service web --project "$PROJECT")" ContainerStarted
 finish

@@ -55,7 +55,7 @@ static void load_observed(const cJSON *j, const ResourceRef *ref, const ServiceS
 
         o->network_exists = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "network_exists"));
         o->containers = b_calloc(n ? n : 1, sizeof(ObservedContainer));
-        o->probes = b_calloc(n ? n : 1, sizeof(ProbeResult));
+        o->probes = b_calloc(n ? n : 1, sizeof(ProbeStatus));
         assert_non_null(o->containers);
         assert_non_null(o->probes);
         cJSON_ArrayForEach(c, cs) {
@@ -87,7 +87,11 @@ static void load_observed(const cJSON *j, const ResourceRef *ref, const ServiceS
                                                 b_strdup(*l + strlen(LABEL_CONFIG_HASH) + 1);
                 } else if (hash && !streq(hash, "none"))
                         oc->config_hash = b_strdup(hash);
-                o->probes[i] = !probe ? PROBE_UNKNOWN : streq(probe, "ok") ? PROBE_OK : PROBE_FAIL;
+                o->probes[i].result = !probe               ? PROBE_UNKNOWN
+                                      : streq(probe, "ok") ? PROBE_OK
+                                                           : PROBE_FAIL;
+                o->probes[i].ok_streak = o->probes[i].result == PROBE_OK ? 1 : 0;
+                o->probes[i].fail_streak = int_or(c, "fail_streak", 0);
                 i++;
         }
         o->n_containers = i;
