@@ -24,7 +24,7 @@ kill -TERM "$old"
 wait_until 60 bash -c "! kill -0 $old" || true
 check "readyz reports Docker down" wait_until 30 bash -c "! curl -fsS $BERTH_SERVER/readyz"
 spec 3 >/dev/null
-setsid dockerd >>/tmp/berth-dockerd.log 2>&1 </dev/null &
+setsid dockerd >>/tmp/berth-dockerd.log 2>&1 </dev/null 3>&- &
 new=$!
 if [[ -f $SRC_ROOT/.berth/dockerd.pid ]]; then echo "$new" >"$SRC_ROOT/.berth/dockerd.pid"; fi
 check "dockerd is back" wait_until 60 docker version

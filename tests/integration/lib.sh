@@ -63,7 +63,7 @@ start_berthd() {
         mkdir -p "$dir"
         port=$(free_port)
         BERTH_DATA_DIR=$dir "$BERTHD_BIN" --listen "127.0.0.1:$port" --relist-interval 5 "$@" \
-                >>"$dir/berthd.log" 2>&1 &
+                >>"$dir/berthd.log" 2>&1 3>&- &
         BERTHD_PIDS+=($!)
         printf -v "BERTH_PORT_$name" '%s' "$port"
         printf -v "BERTHD_PID_$name" '%s' "$!"
