@@ -39,6 +39,12 @@ void container_config_release(ContainerConfig *c) {
         c->n_mounts = 0;
         c->restart_policy = mfree(c->restart_policy);
         c->health_test = strv_free(c->health_test);
+        for (size_t i = 0; i < c->n_files; i++) {
+                c->files[i].path = mfree(c->files[i].path);
+                c->files[i].content = mfree(c->files[i].content);
+        }
+        c->files = mfree(c->files);
+        c->n_files = 0;
 }
 
 /* The canonical serialisation is a sequence of tagged, length-prefixed fields fed straight into
@@ -139,6 +145,16 @@ int container_config_hash(const ContainerConfig *c, char ret[65]) {
         hash_str(&h, "hostname", c->hostname);
         hash_str(&h, "working_dir", c->working_dir);
         hash_int(&h, "stop_timeout", c->stop_timeout);
+        /* Only when present, so containers made before config files existed keep their hash. */
+        if (c->n_files > 0) {
+                hash_int(&h, "files", (int64_t) c->n_files);
+                for (size_t i = 0; i < c->n_files; i++) {
+                        hash_str(&h, "path", c->files[i].path);
+                        hash_int(&h, "size", (int64_t) c->files[i].size);
+                        hasher_feed(&h, c->files[i].content, c->files[i].size);
+                        hash_int(&h, "mode", c->files[i].mode);
+                }
+        }
 
         if (h.failed || !EVP_DigestFinal_ex(ctx, md, &n) || n != 32)
                 return -ENOMEM;

@@ -24,6 +24,14 @@ typedef struct MountSpec {
         int64_t tmpfs_size;
 } MountSpec;
 
+/* A file written into the container between create and start (Docker archive upload). */
+typedef struct ContainerFile {
+        char *path; /* absolute */
+        char *content;
+        size_t size;
+        unsigned mode;
+} ContainerFile;
+
 typedef struct ContainerConfig {
         char *name;
         char *image;
@@ -50,6 +58,8 @@ typedef struct ContainerConfig {
         Strv health_test;
         usec_t health_interval, health_timeout, health_start_period;
         int health_retries;
+        ContainerFile *files;
+        size_t n_files;
 } ContainerConfig;
 
 void container_config_release(ContainerConfig *c);

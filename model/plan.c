@@ -12,6 +12,7 @@ static const char *const action_table[_ACTION_MAX] = {
         [ACTION_REMOVE_CONTAINER] = "remove_container",
         [ACTION_REMOVE_NETWORK] = "remove_network",
         [ACTION_REMOVE_VOLUME] = "remove_volume",
+        [ACTION_ENSURE_VOLUME] = "ensure_volume",
 };
 
 const char *action_type_to_string(ActionType t) {

@@ -17,7 +17,8 @@ typedef enum ActionType {
         ACTION_START_CONTAINER,  /* target: name, id */
         ACTION_REMOVE_CONTAINER, /* target: name, id (force) */
         ACTION_REMOVE_NETWORK,   /* target: network name, when nothing else uses it */
-        ACTION_REMOVE_VOLUME,
+        ACTION_REMOVE_VOLUME,    /* target: volume name */
+        ACTION_ENSURE_VOLUME,    /* target: volume name, created with berth's labels */
         _ACTION_MAX,
         _ACTION_INVALID = -22,
 } ActionType;

@@ -29,6 +29,18 @@ void service_spec_release(ServiceSpec *s) {
         s->healthcheck.path = mfree(s->healthcheck.path);
         s->healthcheck.command = strv_free(s->healthcheck.command);
         s->networks = strv_free(s->networks);
+        for (size_t i = 0; i < s->n_volumes; i++) {
+                s->volumes[i].name = mfree(s->volumes[i].name);
+                s->volumes[i].mount_path = mfree(s->volumes[i].mount_path);
+        }
+        s->volumes = mfree(s->volumes);
+        s->n_volumes = 0;
+        for (size_t i = 0; i < s->n_files; i++) {
+                s->files[i].path = mfree(s->files[i].path);
+                s->files[i].content = mfree(s->files[i].content);
+        }
+        s->files = mfree(s->files);
+        s->n_files = 0;
 }
 
 static int bad(Error *e, const char *field, const char *what) {
@@ -169,6 +181,83 @@ static int get_ports(const cJSON *spec, ServiceSpec *s, Error *e) {
                                        e);
                 if (r < 0)
                         return r;
+        }
+        return 0;
+}
+
+static int get_volumes(const cJSON *spec, ServiceSpec *s, Error *e) {
+        const cJSON *vols = member(spec, "volumes"), *it;
+        size_t n;
+        int r;
+
+        if (!vols)
+                return 0;
+        if (!cJSON_IsArray(vols))
+                return bad(e, "spec.volumes", "not a list");
+        n = (size_t) cJSON_GetArraySize(vols);
+        if (n == 0)
+                return 0;
+        s->volumes = b_calloc(n, sizeof(*s->volumes));
+        if (!s->volumes)
+                return -ENOMEM;
+        cJSON_ArrayForEach(it, vols) {
+                ServiceVolume *v = &s->volumes[s->n_volumes++];
+                _cleanup_free_ char *type = NULL;
+                const cJSON *size = member(it, "size");
+
+                if (!cJSON_IsObject(it))
+                        return bad(e, "spec.volumes", "item not a map");
+                r = get_string(it, "name", "spec.volumes.name", NULL, &v->name, e);
+                if (r >= 0)
+                        r = get_string(it, "mount_path", "spec.volumes.mount_path", NULL,
+                                       &v->mount_path, e);
+                if (r >= 0)
+                        r = get_string(it, "type", "spec.volumes.type", "persistent", &type, e);
+                if (r < 0)
+                        return r;
+                if (!v->name || !v->mount_path)
+                        return bad(e, "spec.volumes", "name or mount_path missing");
+                v->type = streq(type, "ephemeral") ? VOLUME_EPHEMERAL : VOLUME_PERSISTENT;
+                if (size && !cJSON_IsNumber(size))
+                        return bad(e, "spec.volumes.size", "not a number");
+                v->size = size ? (int64_t) size->valuedouble : 0;
+                v->retain = cJSON_IsTrue(member(it, "retain"));
+        }
+        return 0;
+}
+
+static int get_files(const cJSON *spec, ServiceSpec *s, Error *e) {
+        const cJSON *files = member(spec, "config_files"), *it;
+        size_t n;
+        int r;
+
+        if (!files)
+                return 0;
+        if (!cJSON_IsArray(files))
+                return bad(e, "spec.config_files", "not a list");
+        n = (size_t) cJSON_GetArraySize(files);
+        if (n == 0)
+                return 0;
+        s->files = b_calloc(n, sizeof(*s->files));
+        if (!s->files)
+                return -ENOMEM;
+        cJSON_ArrayForEach(it, files) {
+                ServiceFile *f = &s->files[s->n_files++];
+                _cleanup_free_ char *mode = NULL;
+
+                if (!cJSON_IsObject(it))
+                        return bad(e, "spec.config_files", "item not a map");
+                r = get_string(it, "path", "spec.config_files.path", NULL, &f->path, e);
+                if (r >= 0)
+                        r = get_string(it, "content", "spec.config_files.content", "", &f->content,
+                                       e);
+                if (r >= 0)
+                        r = get_string(it, "mode", "spec.config_files.mode", "0644", &mode, e);
+                if (r < 0)
+                        return r;
+                if (!f->path)
+                        return bad(e, "spec.config_files.path", "missing");
+                f->mode = (unsigned) strtoul(mode, NULL, 8) & 07777;
         }
         return 0;
 }
@@ -316,6 +405,12 @@ int service_spec_from_json(const cJSON *spec, ServiceSpec *ret, Error *reterr) {
                         return bad(reterr, "spec.paused", "not a boolean");
                 s.paused = cJSON_IsTrue(paused);
         }
+
+        r = get_volumes(spec, &s, reterr);
+        if (r >= 0)
+                r = get_files(spec, &s, reterr);
+        if (r < 0)
+                return r;
 
         *ret = s;
         s = (ServiceSpec){0};

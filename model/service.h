@@ -32,6 +32,22 @@ typedef struct ServiceHealthcheck {
         int healthy_threshold, unhealthy_threshold;
 } ServiceHealthcheck;
 
+typedef enum VolumeType { VOLUME_PERSISTENT, VOLUME_EPHEMERAL } VolumeType;
+
+typedef struct ServiceVolume {
+        char *name;
+        char *mount_path;
+        VolumeType type;
+        int64_t size; /* bytes; tmpfs size for ephemeral, recorded for persistent */
+        bool retain;  /* persistent: kept after the resource is deleted */
+} ServiceVolume;
+
+typedef struct ServiceFile {
+        char *path;
+        char *content;
+        unsigned mode;
+} ServiceFile;
+
 typedef struct ServiceSpec {
         char *image;
         ServiceType type;
@@ -49,6 +65,10 @@ typedef struct ServiceSpec {
         ServiceHealthcheck healthcheck;
         Strv networks; /* extra networks, by name, beside the project network */
         bool paused;
+        ServiceVolume *volumes;
+        size_t n_volumes;
+        ServiceFile *files;
+        size_t n_files;
 } ServiceSpec;
 
 int service_spec_from_json(const cJSON *spec, ServiceSpec *ret, Error *reterr) _warn_unused_result_;

@@ -12,28 +12,37 @@
  * filled in and keys in one fixed order, so the same intent always serialises to the same
  * bytes (and hashes the same). Normalised output validates again to itself. */
 
-#define PORTS_MAX      64
-#define ENV_MAX        1024
-#define ENV_NAME_MAX   256
-#define ARGV_MAX       256
-#define NETWORKS_MAX   16
-#define IMAGE_MAX      512
-#define IMAGE_NAME_MAX 255
-#define REPLICAS_MAX   100
-#define CPU_MIN        0.01
-#define CPU_MAX        64.0
-#define MEMORY_MIN     ((int64_t) 4 << 20)
-#define MEMORY_MAX     ((int64_t) 256 << 30)
-#define RETRIES_MAX    1000
-#define PATH_MAX_LEN   1024
+#define PORTS_MAX        64
+#define ENV_MAX          1024
+#define ENV_NAME_MAX     256
+#define ARGV_MAX         256
+#define NETWORKS_MAX     16
+#define IMAGE_MAX        512
+#define IMAGE_NAME_MAX   255
+#define REPLICAS_MAX     100
+#define CPU_MIN          0.01
+#define CPU_MAX          64.0
+#define MEMORY_MIN       ((int64_t) 4 << 20)
+#define MEMORY_MAX       ((int64_t) 256 << 30)
+#define RETRIES_MAX      1000
+#define PATH_MAX_LEN     1024
+#define VOLUMES_MAX      16
+#define FILES_MAX        64
+#define FILE_CONTENT_MAX (256 * 1024)
+#define TMPFS_DEFAULT    ((int64_t) 64 << 20)
 
 static const char *const spec_fields[] = {
-        "image",     "type",     "command",        "args",        "env",      "ports",  "plan",
-        "resources", "replicas", "restart_policy", "healthcheck", "networks", "paused", NULL,
+        "image",    "type",           "command",      "args",
+        "env",      "ports",          "plan",         "resources",
+        "replicas", "restart_policy", "healthcheck",  "networks",
+        "paused",   "volumes",        "config_files", NULL,
 };
 /* In the contract, not implemented yet: refused by name so nobody is silently ignored. */
 static const char *const spec_unsupported[] = {
-        "secrets", "config_files", "volumes", "depends_on", "deploy", NULL,
+        "secrets",
+        "depends_on",
+        "deploy",
+        NULL,
 };
 
 static const struct {
@@ -822,6 +831,254 @@ static int v_networks(const cJSON *spec, cJSON *out, Error *e) {
         return json_add_item_take(out, "networks", TAKE_PTR(l));
 }
 
+/* An absolute container path: no "..", no empty or "." components, not "/" itself. */
+static const char *container_path_check(const char *p) {
+        const char *c = p;
+
+        if (p[0] != '/')
+                return "must be an absolute path";
+        if (streq(p, "/"))
+                return "cannot be the root directory";
+        if (strlen(p) > PATH_MAX_LEN)
+                return "is longer than 1024 characters";
+        while (*c) {
+                const char *end;
+                size_t n;
+
+                c++; /* the '/' */
+                end = strchrnul(c, '/');
+                n = (size_t) (end - c);
+                if (n == 0 && *end)
+                        return "has an empty component (\"//\")";
+                if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+                        return "may not contain \".\" or \"..\" components";
+                c = end;
+        }
+        return NULL;
+}
+
+static int want_path(const cJSON *v, const char *field, const char **ret, Error *e) {
+        const char *why;
+        int r;
+
+        r = want_string(v, field, PATH_MAX_LEN, ret, e);
+        if (r < 0)
+                return r;
+        why = container_path_check(*ret);
+        if (why)
+                return verr(e, -EINVAL, R_INVALID_VALUE, field, "\"%s\" %s", *ret, why);
+        return 0;
+}
+
+static const char *const volume_fields[] = {"name", "mount_path", "type", "size", "retain", NULL};
+static const char *const volume_types[] = {"persistent", "ephemeral", NULL};
+
+static int v_volume(const cJSON *v, const char *field, cJSON **ret, Error *e) {
+        _cleanup_json_ cJSON *o = cJSON_CreateObject();
+        const char *name, *mount, *type = "persistent";
+        int64_t size = 0;
+        bool retain = false;
+        Path f;
+        int r;
+
+        if (!o)
+                return -ENOMEM;
+        r = check_map(v, field, volume_fields, NULL, NULL, e);
+        if (r < 0)
+                return r;
+        f = path_key(field, "name");
+        if (!spec_member(v, "name"))
+                return verr(e, -EINVAL, R_REQUIRED, f.s, "is required");
+        r = want_string(spec_member(v, "name"), f.s, NAME_MAX_LEN, &name, e);
+        if (r < 0)
+                return r;
+        if (!name_is_valid(name))
+                return verr(e, -EINVAL, R_INVALID_NAME, f.s,
+                            "\"%s\" is not a valid volume name (a DNS label)", name);
+        f = path_key(field, "mount_path");
+        if (!spec_member(v, "mount_path"))
+                return verr(e, -EINVAL, R_REQUIRED, f.s, "is required");
+        r = want_path(spec_member(v, "mount_path"), f.s, &mount, e);
+        if (r < 0)
+                return r;
+        if (spec_member(v, "type")) {
+                r = want_enum(spec_member(v, "type"), path_key(field, "type").s, volume_types,
+                              &type, e);
+                if (r < 0)
+                        return r;
+        }
+        if (spec_member(v, "size")) {
+                const char *s;
+                f = path_key(field, "size");
+                r = want_string(spec_member(v, "size"), f.s, 32, &s, e);
+                if (r < 0)
+                        return r;
+                if (memory_parse(s, &size) < 0 || size < MEMORY_MIN || size > ((int64_t) 16 << 40))
+                        return verr(e, -EINVAL, R_OUT_OF_RANGE, f.s,
+                                    "\"%s\" is not a size between 4Mi and 16Ti", s);
+        } else if (streq(type, "ephemeral"))
+                size = TMPFS_DEFAULT;
+        if (spec_member(v, "retain")) {
+                f = path_key(field, "retain");
+                r = want_bool(spec_member(v, "retain"), f.s, &retain, e);
+                if (r < 0)
+                        return r;
+                if (retain && streq(type, "ephemeral"))
+                        return verr(e, -EINVAL, R_CONFLICT, f.s,
+                                    "an ephemeral volume lives in memory and cannot be retained");
+        }
+        r = add_string(o, "name", name);
+        if (r >= 0)
+                r = add_string(o, "mount_path", mount);
+        if (r >= 0)
+                r = add_string(o, "type", type);
+        if (r >= 0 && size > 0)
+                r = add_number(o, "size", (double) size);
+        if (r >= 0 && streq(type, "persistent"))
+                r = json_add_item_take(o, "retain", cJSON_CreateBool(retain));
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+/* Per-replica named volumes (or tmpfs). Emitted only when present, so specs written before
+ * volumes existed keep their normalised bytes (no spurious rollout after an upgrade). */
+static int v_volumes(const cJSON *spec, cJSON *out, Error *e) {
+        const cJSON *v = spec_member(spec, "volumes"), *it;
+        _cleanup_json_ cJSON *l = NULL;
+        size_t i = 0;
+        int r;
+
+        if (!v)
+                return 0;
+        if (!cJSON_IsArray(v))
+                return verr(e, -EINVAL, R_INVALID_TYPE, "spec.volumes", "must be a list");
+        if ((size_t) cJSON_GetArraySize(v) > VOLUMES_MAX)
+                return verr(e, -EINVAL, R_OUT_OF_RANGE, "spec.volumes", "at most %d volumes",
+                            VOLUMES_MAX);
+        l = cJSON_CreateArray();
+        if (!l)
+                return -ENOMEM;
+        cJSON_ArrayForEach(it, v) {
+                Path f = path_index("spec.volumes", i++);
+                cJSON *vol = NULL;
+
+                r = v_volume(it, f.s, &vol, e);
+                if (r < 0)
+                        return r;
+                for (const cJSON *p = l->child; p; p = p->next) {
+                        const char *pn = cJSON_GetObjectItem(p, "name")->valuestring;
+                        const char *pm = cJSON_GetObjectItem(p, "mount_path")->valuestring;
+                        const char *n = cJSON_GetObjectItem(vol, "name")->valuestring;
+                        const char *m = cJSON_GetObjectItem(vol, "mount_path")->valuestring;
+                        if (streq(pn, n) || streq(pm, m)) {
+                                cJSON_Delete(vol);
+                                return verr(e, -EINVAL, R_DUPLICATE, f.s,
+                                            "volume \"%s\" at %s: name or mount_path used twice", n,
+                                            m);
+                        }
+                }
+                r = json_add_item_take(l, NULL, vol);
+                if (r < 0)
+                        return r;
+        }
+        if (cJSON_GetArraySize(l) == 0)
+                return 0;
+        return json_add_item_take(out, "volumes", TAKE_PTR(l));
+}
+
+static const char *const file_fields[] = {"path", "content", "mode", NULL};
+
+static int v_file_mode(const cJSON *v, const char *field, int64_t *ret, Error *e) {
+        const char *s;
+        char *end;
+        long m;
+        int r;
+
+        /* YAML reads 0644 as the number 644 (YAML 1.2 has no leading-zero octal): spell modes
+         * as strings ("0644") or as 0o644, which the parser gives as 420. */
+        if (cJSON_IsNumber(v))
+                return want_int(v, field, 0, 07777, ret, e);
+        r = want_string(v, field, 8, &s, e);
+        if (r < 0)
+                return r;
+        errno = 0;
+        m = strtol(s, &end, 8);
+        if (errno || end == s || *end || m < 0 || m > 07777)
+                return verr(e, -EINVAL, R_INVALID_VALUE, field,
+                            "\"%s\" is not an octal file mode such as \"0644\"", s);
+        *ret = m;
+        return 0;
+}
+
+/* Files written into the container before it starts. Emitted only when present. */
+static int v_config_files(const cJSON *spec, cJSON *out, Error *e) {
+        const cJSON *v = spec_member(spec, "config_files"), *it;
+        _cleanup_json_ cJSON *l = NULL;
+        size_t i = 0;
+        int r;
+
+        if (!v)
+                return 0;
+        if (!cJSON_IsArray(v))
+                return verr(e, -EINVAL, R_INVALID_TYPE, "spec.config_files", "must be a list");
+        if ((size_t) cJSON_GetArraySize(v) > FILES_MAX)
+                return verr(e, -EINVAL, R_OUT_OF_RANGE, "spec.config_files", "at most %d files",
+                            FILES_MAX);
+        l = cJSON_CreateArray();
+        if (!l)
+                return -ENOMEM;
+        cJSON_ArrayForEach(it, v) {
+                Path f = path_index("spec.config_files", i++);
+                _cleanup_json_ cJSON *o = cJSON_CreateObject();
+                _cleanup_free_ char *content = NULL;
+                const char *path;
+                int64_t mode = 0644;
+                char mbuf[8];
+
+                if (!o)
+                        return -ENOMEM;
+                r = check_map(it, f.s, file_fields, NULL, NULL, e);
+                if (r < 0)
+                        return r;
+                if (!spec_member(it, "path"))
+                        return verr(e, -EINVAL, R_REQUIRED, path_key(f.s, "path").s, "is required");
+                r = want_path(spec_member(it, "path"), path_key(f.s, "path").s, &path, e);
+                if (r < 0)
+                        return r;
+                if (!spec_member(it, "content"))
+                        return verr(e, -EINVAL, R_REQUIRED, path_key(f.s, "content").s,
+                                    "is required");
+                r = want_scalar_string(spec_member(it, "content"), path_key(f.s, "content").s,
+                                       FILE_CONTENT_MAX, &content, e);
+                if (r < 0)
+                        return r;
+                if (spec_member(it, "mode")) {
+                        r = v_file_mode(spec_member(it, "mode"), path_key(f.s, "mode").s, &mode, e);
+                        if (r < 0)
+                                return r;
+                }
+                for (const cJSON *p = l->child; p; p = p->next)
+                        if (streq(cJSON_GetObjectItem(p, "path")->valuestring, path))
+                                return verr(e, -EINVAL, R_DUPLICATE, path_key(f.s, "path").s,
+                                            "\"%s\" is listed twice", path);
+                snprintf(mbuf, sizeof(mbuf), "%04o", (unsigned) mode);
+                r = add_string(o, "path", path);
+                if (r >= 0)
+                        r = add_string(o, "content", content);
+                if (r >= 0)
+                        r = add_string(o, "mode", mbuf);
+                if (r >= 0)
+                        r = json_add_item_take(l, NULL, TAKE_PTR(o));
+                if (r < 0)
+                        return r;
+        }
+        if (cJSON_GetArraySize(l) == 0)
+                return 0;
+        return json_add_item_take(out, "config_files", TAKE_PTR(l));
+}
+
 static int v_paused(const cJSON *spec, cJSON *out, Error *e) {
         const cJSON *v = spec_member(spec, "paused");
         bool paused = false;
@@ -876,6 +1133,10 @@ int service_spec_validate(const cJSON *spec, cJSON **ret, Error *reterr) {
                 r = v_networks(spec, out, reterr);
         if (r >= 0)
                 r = v_paused(spec, out, reterr);
+        if (r >= 0)
+                r = v_volumes(spec, out, reterr);
+        if (r >= 0)
+                r = v_config_files(spec, out, reterr);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(out);

@@ -4,8 +4,12 @@
 #include "util/log.h"
 
 #include "drivers/docker/docker.h"
+#include "util/tar.h"
 #include "reconcilers/docker_service/service.h"
 #include "reconcilers/reconciler.h"
+
+/* All config files of one container, packed: the spec's own limits keep it far below. */
+#define SERVICE_FILES_MAX_ARCHIVE (32 * 1024 * 1024)
 
 static int event(ReconcileCtx *ctx, const ResourceRef *ref, const char *type, const char *reason,
                  const char *fmt, ...) _printf_(5, 6);
@@ -83,6 +87,44 @@ static int create_or_adopt(ReconcileCtx *ctx, const ResourceRef *ref, const Cont
         return 0;
 }
 
+static int ensure_volume(ReconcileCtx *ctx, const ResourceRef *ref, const char *name,
+                         Error *reterr) {
+        _cleanup_strv_free_ char **labels = NULL;
+        int r;
+
+        r = strv_pushf(&labels, "%s=true", LABEL_MANAGED);
+        if (r >= 0 && !isempty(ref->installation))
+                r = strv_pushf(&labels, "%s=%s", LABEL_INSTALLATION, ref->installation);
+        if (r >= 0)
+                r = strv_pushf(&labels, "%s=%s", LABEL_RESOURCE, ref->uuid);
+        if (r >= 0)
+                r = strv_pushf(&labels, "%s=%s", LABEL_PROJECT, ref->project);
+        if (r >= 0)
+                r = strv_pushf(&labels, "%s=%s", LABEL_NAME, ref->name);
+        if (r < 0)
+                return r;
+        /* Docker answers an existing volume's create with the volume: idempotent. */
+        return docker_volume_create(ctx->docker, name, labels, reterr);
+}
+
+/* Config files go in between create and start, so the process never sees them missing. */
+static int upload_files(ReconcileCtx *ctx, const ContainerConfig *cfg, const char *id,
+                        Error *reterr) {
+        _cleanup_(buf_release) Buf tar = BUF_INIT(SERVICE_FILES_MAX_ARCHIVE);
+        int r = 0;
+
+        if (cfg->n_files == 0)
+                return 0;
+        for (size_t i = 0; r >= 0 && i < cfg->n_files; i++)
+                r = tar_add_file(&tar, cfg->files[i].path + 1, cfg->files[i].content,
+                                 cfg->files[i].size, cfg->files[i].mode);
+        if (r >= 0)
+                r = tar_finish(&tar);
+        if (r < 0)
+                return err_set(reterr, r, "spec.config_files", "cannot pack the config files");
+        return docker_archive_put(ctx->docker, id, "/", tar.buf, tar.len, reterr);
+}
+
 static int apply_one(ReconcileCtx *ctx, const ResourceRef *ref, const Action *a, Error *reterr) {
         _cleanup_free_ char *id = NULL;
         int r;
@@ -92,6 +134,9 @@ static int apply_one(ReconcileCtx *ctx, const ResourceRef *ref, const Action *a,
                 return ensure_network(ctx, ref, a->target, reterr);
         case ACTION_CREATE_CONTAINER:
                 r = create_or_adopt(ctx, ref, a->container, &id, reterr);
+                if (r < 0)
+                        return r;
+                r = upload_files(ctx, a->container, id, reterr);
                 if (r < 0)
                         return r;
                 r = docker_container_start(ctx->docker, id, reterr);
@@ -116,6 +161,17 @@ static int apply_one(ReconcileCtx *ctx, const ResourceRef *ref, const Action *a,
                         return r;
                 return event(ctx, ref, "Normal", "ContainerRemoved", "removed %s (%s)", a->target,
                              a->reason);
+        case ACTION_ENSURE_VOLUME:
+                return ensure_volume(ctx, ref, a->target, reterr);
+        case ACTION_REMOVE_VOLUME:
+                r = docker_volume_remove(ctx->docker, a->target, false, reterr);
+                if (r == -ENOENT) {
+                        err_clear(reterr);
+                        return 0;
+                }
+                if (r < 0)
+                        return r;
+                return event(ctx, ref, "Normal", "VolumeRemoved", "removed volume %s", a->target);
         case ACTION_REMOVE_NETWORK:
                 /* Shared by the project's services: still in use is fine, so is already gone. */
                 DISCARD(docker_network_remove(ctx->docker, a->target, reterr));

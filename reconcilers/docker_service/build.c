@@ -44,6 +44,62 @@ static int healthcheck_copy(const ServiceSpec *spec, ContainerConfig *c) {
         return r;
 }
 
+/* Persistent volumes are pinned to the replica index, so replica 2 always gets its own data
+ * back when it is replaced; ephemeral ones are tmpfs of the given size. */
+static int mounts_copy(const ResourceRef *ref, const ServiceSpec *spec, unsigned index,
+                       ContainerConfig *c) {
+        char vol[128];
+        int r;
+
+        if (spec->n_volumes == 0)
+                return 0;
+        c->mounts = b_calloc(spec->n_volumes, sizeof(MountSpec));
+        if (!c->mounts)
+                return -ENOMEM;
+        for (size_t i = 0; i < spec->n_volumes; i++) {
+                const ServiceVolume *v = &spec->volumes[i];
+                MountSpec *m = &c->mounts[c->n_mounts++];
+
+                m->target = b_strdup(v->mount_path);
+                if (!m->target)
+                        return -ENOMEM;
+                if (v->type == VOLUME_EPHEMERAL) {
+                        m->type = b_strdup("tmpfs");
+                        m->tmpfs_size = v->size;
+                        if (!m->type)
+                                return -ENOMEM;
+                        continue;
+                }
+                r = name_volume(vol, sizeof(vol), ref->project, ref->name, v->name, index);
+                if (r < 0)
+                        return r;
+                m->type = b_strdup("volume");
+                m->source = b_strdup(vol);
+                if (!m->type || !m->source)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int files_copy(const ServiceSpec *spec, ContainerConfig *c) {
+        if (spec->n_files == 0)
+                return 0;
+        c->files = b_calloc(spec->n_files, sizeof(ContainerFile));
+        if (!c->files)
+                return -ENOMEM;
+        for (size_t i = 0; i < spec->n_files; i++) {
+                ContainerFile *f = &c->files[c->n_files++];
+
+                f->path = b_strdup(spec->files[i].path);
+                f->content = b_strdup(spec->files[i].content);
+                if (!f->path || !f->content)
+                        return -ENOMEM;
+                f->size = strlen(f->content);
+                f->mode = spec->files[i].mode;
+        }
+        return 0;
+}
+
 int service_container_config(const ResourceRef *ref, const ServiceSpec *spec, unsigned index,
                              ContainerConfig *ret, Error *reterr) {
         _cleanup_(container_config_release) ContainerConfig c = {0};
@@ -80,6 +136,10 @@ int service_container_config(const ResourceRef *ref, const ServiceSpec *spec, un
                 r = ports_copy(spec, &c);
         if (r >= 0)
                 r = healthcheck_copy(spec, &c);
+        if (r >= 0)
+                r = mounts_copy(ref, spec, index, &c);
+        if (r >= 0)
+                r = files_copy(spec, &c);
         if (r < 0)
                 return r;
         c.restart_max_retries = spec->restart_max_retries;

@@ -64,6 +64,12 @@ int service_observe(DockerClient *docker, ProbeMemory *probes, const ResourceRef
                                           reterr);
                 if (r < 0)
                         return r;
+                /* Volumes only matter to services that declare them, or while deleting. */
+                if (spec->n_volumes > 0 || ref->deleting) {
+                        r = docker_volume_list(docker, filters, &o.volumes, reterr);
+                        if (r < 0)
+                                return r;
+                }
         }
         r = name_project_network(net, sizeof(net), ref->project);
         if (r < 0)

@@ -14,6 +14,7 @@ void service_observed_release(ServiceObserved *o) {
                 return;
         observed_containers_free(o->containers, o->n_containers);
         b_free(o->probes);
+        strv_free(o->volumes);
         *o = (ServiceObserved){0};
 }
 
@@ -113,7 +114,28 @@ static int add_node(Status *st, const ServiceSpec *spec, const ObservedContainer
         return 0;
 }
 
-static int plan_deleting(const ServiceObserved *obs, Plan *p) {
+/* Whether observed volume `vol` belongs to a spec volume marked retain. Names are
+ * <project>-<name>-<vol>-<index>, all DNS labels, so the prefix identifies the spec volume. */
+static bool volume_retained(const ResourceRef *ref, const ServiceSpec *spec, const char *vol) {
+        for (size_t i = 0; i < spec->n_volumes; i++) {
+                char prefix[160];
+                size_t n;
+
+                if (!spec->volumes[i].retain)
+                        continue;
+                snprintf(prefix, sizeof(prefix), "%s-%s-%s-", ref->project, ref->name,
+                         spec->volumes[i].name);
+                n = strlen(prefix);
+                if (strneq(vol, prefix, n) && vol[n] &&
+                    strspn(vol + n, "0123456789") == strlen(vol + n))
+                        return true;
+        }
+        return false;
+}
+
+static int plan_deleting(const ResourceRef *ref, const ServiceSpec *spec,
+                         const ServiceObserved *obs, Plan *p) {
+        size_t volumes = 0;
         int r;
 
         p->status.phase = PHASE_DELETING;
@@ -123,9 +145,19 @@ static int plan_deleting(const ServiceObserved *obs, Plan *p) {
                 if (r < 0)
                         return r;
         }
-        if (obs->n_containers > 0) {
+        /* Volumes go once no container holds them; retained ones stay for the user. */
+        for (char **v = obs->volumes; obs->n_containers == 0 && v && *v; v++) {
+                if (volume_retained(ref, spec, *v))
+                        continue;
+                r = plan_add(p, ACTION_REMOVE_VOLUME, *v, NULL, "resource deleted", NULL);
+                if (r < 0)
+                        return r;
+                volumes++;
+        }
+        if (obs->n_containers > 0 || volumes > 0) {
                 p->requeue_after = REQUEUE_AFTER_ACTION;
-                p->status.message = b_strdup("removing containers");
+                p->status.message =
+                        b_strdup(volumes > 0 ? "removing volumes" : "removing containers");
         } else {
                 p->delete_done = true;
                 p->status.message = b_strdup("every container removed");
@@ -163,6 +195,16 @@ static int plan_slot(const ServiceSpec *spec, const ServiceObserved *obs, const 
         if (r < 0)
                 return r;
         want_hash = label_value(want.labels, LABEL_CONFIG_HASH);
+        /* Its persistent volumes exist (with berth's labels) before the container needs them. */
+        for (size_t i = 0; i < want.n_mounts; i++) {
+                const MountSpec *m = &want.mounts[i];
+                if (!m->source || !streq(strempty(m->type), "volume") ||
+                    strv_contains(obs->volumes, m->source))
+                        continue;
+                r = plan_add(p, ACTION_ENSURE_VOLUME, m->source, NULL, "missing", NULL);
+                if (r < 0)
+                        return r;
+        }
         c = slot_owner(obs, (int) index, want.name);
         if (!c) {
                 _cleanup_free_ char *name = b_strdup(want.name);
@@ -355,7 +397,7 @@ int service_plan(const ResourceRef *ref, const ServiceSpec *spec, const ServiceO
 
         plan_init(&p);
         if (ref->deleting) {
-                r = plan_deleting(obs, &p);
+                r = plan_deleting(ref, spec, obs, &p);
                 if (r < 0)
                         return r;
                 p.status.observed_generation = ref->generation;

@@ -12,6 +12,7 @@ typedef struct ServiceObserved {
         ObservedContainer *containers; /* every container labelled with the resource's uuid */
         size_t n_containers;
         ProbeStatus *probes; /* berth's own http/tcp probe per container, parallel array */
+        char **volumes;      /* names of the volumes labelled with the resource's uuid */
 } ServiceObserved;
 
 void service_observed_release(ServiceObserved *o);

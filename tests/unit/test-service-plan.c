@@ -45,15 +45,19 @@ static int int_or(const cJSON *o, const char *key, int dflt) {
         return cJSON_IsNumber(v) ? v->valueint : dflt;
 }
 
-/* observed.json: {"deleting": bool, "network_exists": bool, "containers": [{name, id, state,
- * health, index, config_hash: "current"|"stale"|"none", exit_code, restart_count, ip,
- * probe: "ok"|"fail"}]}. "current" is replaced by the hash the planner wants for that index. */
+/* observed.json: {"deleting": bool, "network_exists": bool, "volumes": [names], "containers":
+ * [{name, id, state, health, index, config_hash: "current"|"stale"|"none", exit_code,
+ * restart_count, ip, probe: "ok"|"fail"}]}. "current" is replaced by the hash the planner wants for
+ * that index. */
 static void load_observed(const cJSON *j, const ResourceRef *ref, const ServiceSpec *spec,
                           ServiceObserved *o) {
         const cJSON *cs = cJSON_GetObjectItemCaseSensitive(j, "containers"), *c;
         size_t n = (size_t) cJSON_GetArraySize(cs), i = 0;
 
+        const cJSON *vols = cJSON_GetObjectItemCaseSensitive(j, "volumes"), *v;
+
         o->network_exists = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "network_exists"));
+        cJSON_ArrayForEach(v, vols) assert_int_equal(strv_push(&o->volumes, v->valuestring), 0);
         o->containers = b_calloc(n ? n : 1, sizeof(ObservedContainer));
         o->probes = b_calloc(n ? n : 1, sizeof(ProbeStatus));
         assert_non_null(o->containers);
