@@ -212,11 +212,19 @@ int docker_escape(Buf *out, const char *s) {
 }
 
 int docker_path(Buf *out, const char *tmpl, ...) {
-        const char *p = tmpl;
         va_list ap;
-        int r = 0;
+        int r;
 
         va_start(ap, tmpl);
+        r = docker_pathv(out, tmpl, ap);
+        va_end(ap);
+        return r;
+}
+
+int docker_pathv(Buf *out, const char *tmpl, va_list ap) {
+        const char *p = tmpl;
+        int r = 0;
+
         while (*p) {
                 const char *hole = strstr(p, "{}");
                 size_t k = hole ? (size_t) (hole - p) : strlen(p);
@@ -232,7 +240,6 @@ int docker_path(Buf *out, const char *tmpl, ...) {
                         break;
                 p += 2;
         }
-        va_end(ap);
         return r;
 }
 
@@ -699,72 +706,17 @@ int docker_request(DockerClient *c, const DockerRequest *rq, Error *reterr) {
         return count_result(set_http_error(reterr, r, op, x.status, &x.err_body), x.status);
 }
 
-int docker_request_json(DockerClient *c, DockerRequest *rq, const cJSON *obj, Error *reterr) {
-        _cleanup_cjson_str_ char *body = NULL;
-
-        if (obj) {
-                body = cJSON_PrintUnformatted(obj);
-                if (!body)
-                        return err_set(reterr, -ENOMEM, NULL, "%s: out of memory",
-                                       rq->op ? rq->op : rq->path);
-                rq->body = body;
-                rq->body_len = strlen(body);
-                rq->content_type = "application/json";
-        }
-        return docker_request(c, rq, reterr);
-}
-
-int docker_parse_reply(const Buf *body, const char *op, cJSON **ret, Error *reterr) {
-        cJSON *doc;
-
-        doc = body->len > 0 ? cJSON_ParseWithLength(body->buf, body->len) : NULL;
-        if (!doc)
-                return err_set(reterr, -EBADMSG, NULL, "%s: unparsable reply", op);
-        *ret = doc;
-        return 0;
-}
-
-int docker_names_from_array(const cJSON *arr, char ***ret) {
-        _cleanup_strv_free_ char **l = NULL;
-        const cJSON *it;
-        int r;
-
-        l = b_calloc(1, sizeof(char *));
-        if (!l)
-                return -ENOMEM;
-        cJSON_ArrayForEach(it, arr) {
-                const cJSON *n = cJSON_GetObjectItemCaseSensitive(it, "Name");
-
-                if (!cJSON_IsString(n))
-                        continue;
-                r = strv_push(&l, n->valuestring);
-                if (r < 0)
-                        return r;
-        }
-        *ret = TAKE_PTR(l);
-        return 0;
-}
-
 /* ---- version ---- */
 
 static int version_fetch(DockerClient *c, char **ret_server_version, Error *reterr) {
-        _cleanup_(buf_release) Buf body = BUF_INIT(DOCKER_MAX_REPLY);
         _cleanup_(cJSON_Deletep) cJSON *doc = NULL;
         const cJSON *api, *ver;
         const char *op = "get engine version";
         int have, max;
         int r;
 
-        r = docker_request(c,
-                           &(DockerRequest){.method = "GET",
-                                            .path = "/version",
-                                            .unversioned = true,
-                                            .op = op,
-                                            .reply = &body},
-                           reterr);
-        if (r < 0)
-                return r;
-        r = docker_parse_reply(&body, op, &doc, reterr);
+        r = docker_call(c, &(DockerRequest){.method = "GET", .unversioned = true, .op = op}, NULL,
+                        &doc, reterr, "/version");
         if (r < 0)
                 return r;
         api = cJSON_GetObjectItemCaseSensitive(doc, "ApiVersion");

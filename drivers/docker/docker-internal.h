@@ -3,6 +3,7 @@
 
 /* Shared by the drivers/docker .c files only. */
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -66,19 +67,46 @@ int docker_negotiate(DockerClient *c, Error *reterr) _warn_unused_result_;
 int docker_escape(Buf *out, const char *s) _warn_unused_result_;
 /* Appends tmpl to out, replacing each "{}" with the next const char * argument, escaped. */
 int docker_path(Buf *out, const char *tmpl, ...) _warn_unused_result_;
+int docker_pathv(Buf *out, const char *tmpl, va_list ap) _warn_unused_result_;
 /* Appends "?key=value" (first) or "&key=value", value escaped. */
 int docker_query(Buf *out, const char *key, const char *value) _warn_unused_result_;
 /* Appends a filters= query for label filters and an optional type (nothing when both empty). */
 int docker_query_filters(Buf *out, char *const *labels, const char *type) _warn_unused_result_;
 
-/* Sends a JSON body (printed from obj) and reads the reply into reply (may be NULL). */
-int docker_request_json(DockerClient *c, DockerRequest *rq, const cJSON *obj,
-                        Error *reterr) _warn_unused_result_;
-/* Parses a reply body as JSON; -EBADMSG with "<op>: unparsable reply" when it is not. */
-int docker_parse_reply(const Buf *body, const char *op, cJSON **ret,
-                       Error *reterr) _warn_unused_result_;
-/* Reads a list of names ("Name" of each object of arr) into a NULL-terminated strv. */
-int docker_names_from_array(const cJSON *arr, char ***ret) _warn_unused_result_;
 /* Formats an operation name into buf: "create container x". */
 const char *docker_op(char *buf, size_t n, const char *fmt, ...) _printf_(3, 4);
 #define DOCKER_OP_MAX 160
+
+/* ---- call.c: what the object files' calls share ---- */
+
+/* "<op>: out of memory"; for a Buf error while building a path (r), "<op>: request path too
+ * long" when it is -E2BIG. Both return the code. */
+int docker_oom(Error *reterr, const char *op) _warn_unused_result_;
+int docker_path_error(Error *reterr, const char *op, int r) _warn_unused_result_;
+
+/* One call: rq (method, op, timeouts, overrides, handlers; not path and reply) to the path tmpl
+ * with each "{}" replaced by the next const char * argument, escaped. A query may be part of
+ * tmpl ("/containers/{}/kill?signal={}"); arguments past the last hole are ignored, so a caller
+ * may choose between templates. body (may be NULL) goes as JSON; with ret, the reply is parsed
+ * into *ret (the caller's), else discarded. Returns 0 or a negative errno, reterr filled. */
+int docker_call(DockerClient *c, const DockerRequest *rq, const cJSON *body, cJSON **ret,
+                Error *reterr, const char *tmpl, ...) _warn_unused_result_;
+/* GET base (may hold a query) with a filters= query for label_filters; the reply into *ret. */
+int docker_list(DockerClient *c, const char *op, const char *base, char *const *label_filters,
+                cJSON **ret, Error *reterr) _warn_unused_result_;
+/* docker_list(), then the "Name" of each object as a NULL-terminated strv. The objects are the
+ * reply (wrapper NULL) or its member wrapper, which may be null or absent when there are none. */
+int docker_list_names(DockerClient *c, const char *op, const char *base, const char *wrapper,
+                      char *const *label_filters, char ***ret_names,
+                      Error *reterr) _warn_unused_result_;
+
+/* The "Id" of a reply; ret may be NULL (only checked). -EBADMSG when there is none. */
+int docker_reply_id(const cJSON *doc, const char *op, char **ret,
+                    Error *reterr) _warn_unused_result_;
+/* The "Id" and, when ret_labels is not NULL, the labels (the object labels, may be NULL) of an
+ * inspect reply. */
+int docker_reply_id_labels(const cJSON *doc, const cJSON *labels, const char *op, char **ret_id,
+                           char ***ret_labels, Error *reterr) _warn_unused_result_;
+/* Adds "Labels" from "k=v" strings to a create body. */
+int docker_body_add_labels(cJSON *body, char *const *labels, const char *op,
+                           Error *reterr) _warn_unused_result_;

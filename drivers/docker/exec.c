@@ -13,16 +13,6 @@
 #define EXEC_SETTLE_TRIES 100
 #define EXEC_SETTLE_NSEC  (10L * 1000 * 1000)
 
-static int oom(Error *reterr, const char *op) {
-        return err_set(reterr, -ENOMEM, NULL, "%s: out of memory", op);
-}
-
-static int path_error(Error *reterr, const char *op, int r) {
-        if (r == -E2BIG)
-                return err_set(reterr, r, NULL, "%s: request path too long", op);
-        return oom(reterr, op);
-}
-
 typedef struct ExecCtx {
         DockerFrameDecoder dec;
         Buf *out, *err;
@@ -44,7 +34,7 @@ static int exec_frame(DockerStream stream, const char *data, size_t n, void *use
                 return err_set(x->reterr, r, NULL, "%s: %s larger than %zu bytes", x->op,
                                stream == DOCKER_STREAM_STDOUT ? "stdout" : "stderr", b->max);
         if (r < 0)
-                return oom(x->reterr, x->op);
+                return docker_oom(x->reterr, x->op);
         return 0;
 }
 
@@ -60,72 +50,42 @@ static int exec_chunk(const char *data, size_t n, void *userdata) {
 
 static int exec_create(DockerClient *c, const char *container, char *const *argv, const char *op,
                        char **ret_id, Error *reterr) {
-        _cleanup_(buf_release) Buf path = BUF_INIT(DOCKER_MAX_PATH);
-        _cleanup_(buf_release) Buf reply = BUF_INIT(DOCKER_MAX_REPLY);
         _cleanup_(cJSON_Deletep) cJSON *body = NULL, *doc = NULL;
-        const cJSON *id;
         cJSON *cmd;
-        char *s;
         int r;
 
-        r = docker_path(&path, "/containers/{}/exec", container);
-        if (r < 0)
-                return path_error(reterr, op, r);
         body = cJSON_CreateObject();
         if (!body || !cJSON_AddFalseToObject(body, "AttachStdin") ||
             !cJSON_AddTrueToObject(body, "AttachStdout") ||
             !cJSON_AddTrueToObject(body, "AttachStderr") || !cJSON_AddFalseToObject(body, "Tty") ||
             !(cmd = cJSON_AddArrayToObject(body, "Cmd")))
-                return oom(reterr, op);
+                return docker_oom(reterr, op);
         for (char *const *a = argv; *a; a++) {
                 cJSON *item = cJSON_CreateString(*a);
 
                 if (!item || !cJSON_AddItemToArray(cmd, item)) {
                         cJSON_Delete(item);
-                        return oom(reterr, op);
+                        return docker_oom(reterr, op);
                 }
         }
         /* 409: "Container X is not running". */
-        r = docker_request_json(c,
-                                &(DockerRequest){.method = "POST",
-                                                 .path = path.buf,
-                                                 .op = op,
-                                                 .reply = &reply,
-                                                 .overrides = {{409, -ESRCH}}},
-                                body, reterr);
+        r = docker_call(c,
+                        &(DockerRequest){.method = "POST", .op = op, .overrides = {{409, -ESRCH}}},
+                        body, &doc, reterr, "/containers/{}/exec", container);
         if (r < 0)
                 return r;
-        r = docker_parse_reply(&reply, op, &doc, reterr);
-        if (r < 0)
-                return r;
-        id = cJSON_GetObjectItemCaseSensitive(doc, "Id");
-        if (!cJSON_IsString(id) || isempty(id->valuestring))
-                return err_set(reterr, -EBADMSG, NULL, "%s: reply without Id", op);
-        s = b_strdup(id->valuestring);
-        if (!s)
-                return oom(reterr, op);
-        *ret_id = s;
-        return 0;
+        return docker_reply_id(doc, op, ret_id, reterr);
 }
 
 /* Returns 1 with the exit code when the exec has finished, 0 while it still runs. */
 static int exec_inspect(DockerClient *c, const char *exec_id, const char *op, int *ret_exit_code,
                         Error *reterr) {
-        _cleanup_(buf_release) Buf path = BUF_INIT(DOCKER_MAX_PATH);
-        _cleanup_(buf_release) Buf reply = BUF_INIT(DOCKER_MAX_REPLY);
         _cleanup_(cJSON_Deletep) cJSON *doc = NULL;
         const cJSON *code;
         int r;
 
-        r = docker_path(&path, "/exec/{}/json", exec_id);
-        if (r < 0)
-                return path_error(reterr, op, r);
-        r = docker_request(
-                c, &(DockerRequest){.method = "GET", .path = path.buf, .op = op, .reply = &reply},
-                reterr);
-        if (r < 0)
-                return r;
-        r = docker_parse_reply(&reply, op, &doc, reterr);
+        r = docker_call(c, &(DockerRequest){.method = "GET", .op = op}, NULL, &doc, reterr,
+                        "/exec/{}/json", exec_id);
         if (r < 0)
                 return r;
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "Running")))
@@ -139,7 +99,6 @@ static int exec_inspect(DockerClient *c, const char *exec_id, const char *op, in
 
 int docker_exec(DockerClient *c, const char *container, char *const *argv, Buf *out, Buf *err,
                 int *ret_exit_code, Error *reterr) {
-        _cleanup_(buf_release) Buf path = BUF_INIT(DOCKER_MAX_PATH);
         _cleanup_free_ char *exec_id = NULL;
         char op[DOCKER_OP_MAX];
         ExecCtx ctx = {.out = out, .err = err, .op = op, .reterr = reterr};
@@ -156,22 +115,18 @@ int docker_exec(DockerClient *c, const char *container, char *const *argv, Buf *
                 return r;
 
         docker_frame_decoder_init(&ctx.dec, false, exec_frame, &ctx);
-        r = docker_path(&path, "/exec/{}/start", exec_id);
-        if (r < 0)
-                return path_error(reterr, op, r);
         /* Docker hijacks the connection and streams frames until the command ends. */
-        r = docker_request(c,
-                           &(DockerRequest){.method = "POST",
-                                            .path = path.buf,
-                                            .op = op,
-                                            .content_type = "application/json",
-                                            .body = start_body,
-                                            .body_len = STRLEN(start_body),
-                                            .timeout_ms = DOCKER_EXEC_TIMEOUT_MS,
-                                            .on_chunk = exec_chunk,
-                                            .userdata = &ctx,
-                                            .overrides = {{409, -ESRCH}}},
-                           reterr);
+        r = docker_call(c,
+                        &(DockerRequest){.method = "POST",
+                                         .op = op,
+                                         .content_type = "application/json",
+                                         .body = start_body,
+                                         .body_len = STRLEN(start_body),
+                                         .timeout_ms = DOCKER_EXEC_TIMEOUT_MS,
+                                         .on_chunk = exec_chunk,
+                                         .userdata = &ctx,
+                                         .overrides = {{409, -ESRCH}}},
+                        NULL, NULL, reterr, "/exec/{}/start", exec_id);
         if (r < 0)
                 return r;
         if (docker_frame_decoder_finish(&ctx.dec) < 0)

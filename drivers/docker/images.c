@@ -6,58 +6,23 @@
 #include "drivers/docker/docker-internal.h"
 #include "drivers/docker/json-convert.h"
 
-static int oom(Error *reterr, const char *op) {
-        return err_set(reterr, -ENOMEM, NULL, "%s: out of memory", op);
-}
-
-static int path_error(Error *reterr, const char *op, int r) {
-        if (r == -E2BIG)
-                return err_set(reterr, r, NULL, "%s: request path too long", op);
-        return oom(reterr, op);
-}
-
 int docker_image_inspect(DockerClient *c, const char *ref, char **ret_id, char ***ret_labels,
                          Error *reterr) {
-        _cleanup_(buf_release) Buf path = BUF_INIT(DOCKER_MAX_PATH);
-        _cleanup_(buf_release) Buf reply = BUF_INIT(DOCKER_MAX_REPLY);
         _cleanup_(cJSON_Deletep) cJSON *doc = NULL;
-        _cleanup_strv_free_ char **labels = NULL;
-        _cleanup_free_ char *id = NULL;
-        const cJSON *i, *config;
+        const cJSON *config;
         char op[DOCKER_OP_MAX];
         int r;
 
         assert_return(c, -EINVAL);
         assert_return(ref, -EINVAL);
         docker_op(op, sizeof(op), "inspect image %s", ref);
-        r = docker_path(&path, "/images/{}/json", ref);
-        if (r < 0)
-                return path_error(reterr, op, r);
-        r = docker_request(
-                c, &(DockerRequest){.method = "GET", .path = path.buf, .op = op, .reply = &reply},
-                reterr);
+        r = docker_call(c, &(DockerRequest){.method = "GET", .op = op}, NULL, &doc, reterr,
+                        "/images/{}/json", ref);
         if (r < 0)
                 return r;
-        r = docker_parse_reply(&reply, op, &doc, reterr);
-        if (r < 0)
-                return r;
-        i = cJSON_GetObjectItemCaseSensitive(doc, "Id");
-        if (!cJSON_IsString(i) || isempty(i->valuestring))
-                return err_set(reterr, -EBADMSG, NULL, "%s: reply without Id", op);
-        id = b_strdup(i->valuestring);
-        if (!id)
-                return oom(reterr, op);
-        if (ret_labels) {
-                config = cJSON_GetObjectItemCaseSensitive(doc, "Config");
-                r = docker_json_labels_to_strv(cJSON_GetObjectItemCaseSensitive(config, "Labels"),
-                                               &labels);
-                if (r < 0)
-                        return oom(reterr, op);
-                *ret_labels = TAKE_PTR(labels);
-        }
-        if (ret_id)
-                *ret_id = TAKE_PTR(id);
-        return 0;
+        config = cJSON_GetObjectItemCaseSensitive(doc, "Config");
+        return docker_reply_id_labels(doc, cJSON_GetObjectItemCaseSensitive(config, "Labels"), op,
+                                      ret_id, ret_labels, reterr);
 }
 
 /* Splits "repo[:tag][@digest]" at the tag's colon (one after the last '/': a registry's port
@@ -105,7 +70,6 @@ static int progress_line(const char *line, size_t len, void *userdata) {
 
 int docker_image_pull(DockerClient *c, const char *ref, DockerProgressFn fn, void *userdata,
                       Error *reterr) {
-        _cleanup_(buf_release) Buf path = BUF_INIT(DOCKER_MAX_PATH);
         _cleanup_free_ char *repo = NULL;
         char op[DOCKER_OP_MAX];
         ProgressCtx ctx = {.fn = fn, .userdata = userdata, .op = op, .reterr = reterr};
@@ -117,25 +81,19 @@ int docker_image_pull(DockerClient *c, const char *ref, DockerProgressFn fn, voi
         docker_op(op, sizeof(op), "pull image %s", ref);
         r = split_ref(ref, &repo, &tag);
         if (r < 0)
-                return oom(reterr, op);
-        r = buf_puts(&path, "/images/create");
-        if (r >= 0)
-                r = docker_query(&path, "fromImage", repo);
+                return docker_oom(reterr, op);
         /* Without a tag Docker would pull every tag of the repository. */
-        if (r >= 0 && !strchr(repo, '@'))
-                r = docker_query(&path, "tag", tag ? tag : "latest");
-        if (r < 0)
-                return path_error(reterr, op, r);
-        r = docker_request(c,
+        return docker_call(c,
                            &(DockerRequest){.method = "POST",
-                                            .path = path.buf,
                                             .op = op,
                                             .timeout_ms = DOCKER_IMAGE_TIMEOUT_MS,
                                             .stall_s = DOCKER_STREAM_STALL_S,
                                             .on_line = progress_line,
                                             .userdata = &ctx},
-                           reterr);
-        return r < 0 ? r : 0;
+                           NULL, NULL, reterr,
+                           strchr(repo, '@') ? "/images/create?fromImage={}"
+                                             : "/images/create?fromImage={}&tag={}",
+                           repo, tag ? tag : "latest");
 }
 
 int docker_image_import(DockerClient *c, const char *tar_path, const char *ref,
@@ -155,7 +113,7 @@ int docker_image_import(DockerClient *c, const char *tar_path, const char *ref,
                 return err_set(reterr, -EINVAL, NULL, "%s: a digest cannot be imported", op);
         r = split_ref(ref, &repo, &tag);
         if (r < 0)
-                return oom(reterr, op);
+                return docker_oom(reterr, op);
         r = buf_puts(&path, "/images/create");
         if (r >= 0)
                 r = docker_query(&path, "fromSrc", "-");
@@ -166,7 +124,7 @@ int docker_image_import(DockerClient *c, const char *tar_path, const char *ref,
         for (char *const *ch = changes; r >= 0 && ch && *ch; ch++)
                 r = docker_query(&path, "changes", *ch);
         if (r < 0)
-                return path_error(reterr, op, r);
+                return docker_path_error(reterr, op, r);
         r = docker_request(c,
                            &(DockerRequest){.method = "POST",
                                             .path = path.buf,
@@ -182,24 +140,15 @@ int docker_image_import(DockerClient *c, const char *tar_path, const char *ref,
 }
 
 int docker_image_remove(DockerClient *c, const char *ref, bool force, Error *reterr) {
-        _cleanup_(buf_release) Buf path = BUF_INIT(DOCKER_MAX_PATH);
         char op[DOCKER_OP_MAX];
-        int r;
 
         assert_return(c, -EINVAL);
         assert_return(!isempty(ref), -EINVAL);
         docker_op(op, sizeof(op), "remove image %s", ref);
-        r = docker_path(&path, "/images/{}", ref);
-        if (r >= 0 && force)
-                r = docker_query(&path, "force", "1");
-        if (r < 0)
-                return path_error(reterr, op, r);
-        r = docker_request(c,
+        return docker_call(c,
                            &(DockerRequest){.method = "DELETE",
-                                            .path = path.buf,
                                             .op = op,
                                             .timeout_ms = DOCKER_START_TIMEOUT_MS,
                                             .overrides = {{409, -EBUSY}}},
-                           reterr);
-        return r < 0 ? r : 0;
+                           NULL, NULL, reterr, force ? "/images/{}?force=1" : "/images/{}", ref);
 }
