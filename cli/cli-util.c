@@ -172,6 +172,43 @@ int cli_kind_name(char **args, int n, const char **ret_kind, const char **ret_na
         return 2;
 }
 
+int cli_kind_name_args(const char *usage, char **args, int n, const char **ret_kind,
+                       const char **ret_name) {
+        int r;
+
+        r = cli_kind_name(args, n, ret_kind, ret_name);
+        if (r < 0)
+                return cli_usage_error(usage, "expected KIND NAME");
+        if (r != n)
+                return cli_usage_error(usage, "too many arguments");
+        return CLI_EXIT_OK;
+}
+
+int cli_scope_args(const char *usage, char **args, int n, const char **ret_kind,
+                   const char **ret_name) {
+        const char *kind = NULL, *name = NULL;
+        int r;
+
+        if (n > 2)
+                return cli_usage_error(usage, "too many arguments");
+        if (n >= 1 && (strchr(args[0], '/') || n == 2)) {
+                r = cli_kind_name(args, n, &kind, &name);
+                if (r < 0 || r != n)
+                        return cli_usage_error(usage, "expected KIND NAME or KIND/NAME");
+        } else if (n == 1)
+                kind = args[0];
+        *ret_kind = kind;
+        *ret_name = name;
+        return CLI_EXIT_OK;
+}
+
+int cli_print_answer(const cJSON *answer, OutputFormat output) {
+        int r;
+
+        r = output == OUTPUT_YAML ? print_yaml(answer, stdout) : print_json(answer, stdout);
+        return r < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+}
+
 int parse_duration(const char *s, usec_t *ret) {
         static const struct {
                 const char *suffix;

@@ -108,6 +108,18 @@ int cli_fail(const Error *e);
 /* Positional "KIND NAME" or "KIND/NAME" at args[0..n). Splits "KIND/NAME" in place.
  * Returns the number of arguments used (1 or 2), or -EINVAL. */
 int cli_kind_name(char **args, int n, const char **ret_kind, const char **ret_name);
+/* The same as a command's whole positional arguments. Returns CLI_EXIT_OK, or the exit code of
+ * the usage error it printed ("expected KIND NAME", "too many arguments"). */
+int cli_kind_name_args(const char *usage, char **args, int n, const char **ret_kind,
+                       const char **ret_name) _warn_unused_result_;
+/* Positional "[KIND [NAME]]" or "KIND/NAME" of list commands (get, events): kind and name are
+ * NULL when not given. Returns as cli_kind_name_args(). */
+int cli_scope_args(const char *usage, char **args, int n, const char **ret_kind,
+                   const char **ret_name) _warn_unused_result_;
+
+/* Prints an API answer for -o json or -o yaml (output is one of them) to stdout. Returns the exit
+ * code. */
+int cli_print_answer(const cJSON *answer, OutputFormat output) _warn_unused_result_;
 
 /* "120s", "2m", "500ms", "1h30m", "1.5s", a bare number is seconds. */
 int parse_duration(const char *s, usec_t *ret) _warn_unused_result_;
@@ -149,6 +161,10 @@ int read_file_capped(const char *path, size_t max, Buf *out, Error *reterr) _war
 int api_path(Buf *out, const char *tmpl, ...) _warn_unused_result_;
 /* Appends "?key=value" or "&key=value" (escaped); does nothing when value is NULL. */
 int api_query(Buf *out, const char *key, const char *value) _warn_unused_result_;
+/* "/api/v1/resources/KIND/NAME<sub>?project=PROJECT": one resource ("" sub) or one of its lists
+ * ("/events"). */
+int api_resource_path(Buf *out, const char *kind, const char *name, const char *sub,
+                      const char *project) _warn_unused_result_;
 
 /* One request to server + path (accept NULL: application/json; body NULL: none). Any HTTP
  * answer returns 0 with its status and body (capped at CLI_MAX_RESPONSE); transport failures
@@ -168,6 +184,11 @@ int api_error(long status, const Buf *body, Error *reterr);
 int api_call(Cli *c, const char *method, const char *path, const char *content_type,
              const char *body, size_t body_len, cJSON **ret, Error *reterr) _warn_unused_result_;
 int api_get(Cli *c, const char *path, cJSON **ret, Error *reterr) _warn_unused_result_;
+/* GET what cli_scope_args() names (get, events): with name, api_resource_path() with sub in the
+ * project of commands that address one resource; else collection ("/api/v1/events") narrowed to
+ * --project (all when not given) and kind. */
+int api_get_scope(Cli *c, const char *kind, const char *name, const char *sub,
+                  const char *collection, cJSON **ret, Error *reterr) _warn_unused_result_;
 
 /* Called per server-sent event; a negative return stops the stream and is returned. */
 typedef int (*SseHandler)(const char *id, const char *event, const char *data, void *userdata);
@@ -193,6 +214,12 @@ void table_release(Table *t);
 /* Adds the next cell (NULL → ""). Control characters become spaces. */
 int table_add(Table *t, const char *cell) _warn_unused_result_;
 int table_addf(Table *t, const char *fmt, ...) _printf_(2, 3) _warn_unused_result_;
+/* Adds n cells (a header, or a row computed beforehand). */
+int table_add_row(Table *t, const char *const *cells, size_t n) _warn_unused_result_;
+/* Adds n cells from scalars at JSON paths of o (see json_text); a path may list alternatives,
+ * the first present wins ("time|created_at"). Absent: "". */
+int table_add_fields(Table *t, const cJSON *o, const char *const *paths,
+                     size_t n) _warn_unused_result_;
 size_t table_rows(const Table *t);
 int table_print(const Table *t, FILE *f) _warn_unused_result_;
 /* Terminal width for tables: stdout's when a tty, else $COLUMNS, else 0 (unlimited). */

@@ -403,6 +403,7 @@ static void error_note_source(const Error *e, const Source *sources, size_t n) {
 }
 
 static int print_results(const cJSON *answer, bool dry_run) {
+        static const char *const step_fields[] = {"action", "target", "reason"};
         const cJSON *results = json_get(answer, "results"), *res;
         size_t width = terminal_width();
         int r;
@@ -426,15 +427,11 @@ static int print_results(const cJSON *answer, bool dry_run) {
                         printf("    no actions\n");
                         continue;
                 }
-                table_init(&t, 3);
+                table_init(&t, ELEMENTSOF(step_fields));
                 t.indent = 4;
                 t.width = width;
                 cJSON_ArrayForEach(step, plan) {
-                        char b1[64], b2[64], b3[64];
-
-                        if (table_add(&t, json_text(step, "action", b1, sizeof(b1))) < 0 ||
-                            table_add(&t, json_text(step, "target", b2, sizeof(b2))) < 0 ||
-                            table_add(&t, json_text(step, "reason", b3, sizeof(b3))) < 0)
+                        if (table_add_fields(&t, step, step_fields, ELEMENTSOF(step_fields)) < 0)
                                 return CLI_EXIT_FAILURE;
                 }
                 r = table_print(&t, stdout);
@@ -511,9 +508,7 @@ int cmd_apply(Cli *c, int argc, char **argv) {
                 error_note_source(&err, sources, n_sources);
                 return CLI_EXIT_FAILURE;
         }
-        if (output == OUTPUT_JSON)
-                return print_json(answer, stdout) < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
-        if (output == OUTPUT_YAML)
-                return print_yaml(answer, stdout) < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+        if (output != OUTPUT_TABLE)
+                return cli_print_answer(answer, output);
         return print_results(answer, dry_run);
 }

@@ -95,9 +95,7 @@ static int delete_one(Cli *c, const char *kind, const char *name, const char *pr
         _cleanup_(buf_release) Buf path = BUF_INIT(4096);
         int r;
 
-        r = api_path(&path, "/api/v1/resources/{}/{}", kind, name);
-        if (r >= 0)
-                r = api_query(&path, "project", project);
+        r = api_resource_path(&path, kind, name, "", project);
         if (r < 0)
                 return err_set(reterr, r, NULL, "out of memory");
         r = api_call(c, "DELETE", path.buf, NULL, NULL, 0, NULL, reterr);

@@ -117,10 +117,8 @@ int cmd_do(Cli *c, int argc, char **argv) {
         if (r < 0)
                 return cli_fail(&err);
 
-        if (output == OUTPUT_JSON)
-                return print_json(answer, stdout) < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
-        if (output == OUTPUT_YAML)
-                return print_yaml(answer, stdout) < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+        if (output != OUTPUT_TABLE)
+                return cli_print_answer(answer, output);
         msg = json_str(answer, "message");
         if (msg)
                 printf("%s\n", msg);

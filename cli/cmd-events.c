@@ -114,6 +114,20 @@ static int events_query(Buf *path, const Follow *f) {
         return r;
 }
 
+/* The events after the last one seen: base is the list or (?follow=true) the stream. */
+static int events_after_path(Buf *path, const Follow *f, const char *base) {
+        char after[32];
+        int r;
+
+        snprintf(after, sizeof(after), "%" PRId64, f->last_id);
+        r = buf_puts(path, base);
+        if (r >= 0)
+                r = events_query(path, f);
+        if (r >= 0)
+                r = api_query(path, "after", f->last_id >= 0 ? after : NULL);
+        return r;
+}
+
 /* Prints the items newer than f->last_id, oldest first. */
 static int print_new_items(Follow *f, const cJSON *answer) {
         _cleanup_free_ const cJSON **items = NULL;
@@ -141,16 +155,10 @@ static int follow_poll(Follow *f, Error *reterr) {
         for (;;) {
                 _cleanup_(buf_release) Buf path = BUF_INIT(4096);
                 _cleanup_(cJSON_Deletep) cJSON *answer = NULL;
-                char after[32];
                 Error e = ERROR_INIT;
                 int r;
 
-                snprintf(after, sizeof(after), "%" PRId64, f->last_id);
-                r = buf_puts(&path, "/api/v1/events");
-                if (r >= 0)
-                        r = events_query(&path, f);
-                if (r >= 0)
-                        r = api_query(&path, "after", f->last_id >= 0 ? after : NULL);
+                r = events_after_path(&path, f, "/api/v1/events");
                 if (r < 0)
                         return err_set(reterr, r, NULL, "out of memory");
 
@@ -211,16 +219,10 @@ static int follow(Follow *f, Error *reterr) {
                 _cleanup_(buf_release) Buf path = BUF_INIT(4096);
                 _cleanup_(buf_release) Buf body = {0};
                 _cleanup_(cJSON_Deletep) cJSON *answer = NULL;
-                char after[32];
                 Error e = ERROR_INIT;
                 long status = 0;
 
-                snprintf(after, sizeof(after), "%" PRId64, f->last_id);
-                r = buf_puts(&path, "/api/v1/events?follow=true");
-                if (r >= 0)
-                        r = events_query(&path, f);
-                if (r >= 0)
-                        r = api_query(&path, "after", f->last_id >= 0 ? after : NULL);
+                r = events_after_path(&path, f, "/api/v1/events?follow=true");
                 if (r < 0)
                         return err_set(reterr, r, NULL, "out of memory");
 
@@ -262,7 +264,7 @@ static int follow(Follow *f, Error *reterr) {
 }
 
 static int list(Cli *c, const char *kind, const char *name, OutputFormat output) {
-        _cleanup_(buf_release) Buf path = BUF_INIT(4096);
+        static const char *const header[] = {"TIME", "TYPE", "OBJECT", "REASON", "MESSAGE"};
         _cleanup_(cJSON_Deletep) cJSON *answer = NULL;
         _cleanup_(table_release) Table t = {0};
         _cleanup_free_ const cJSON **items = NULL;
@@ -270,26 +272,11 @@ static int list(Cli *c, const char *kind, const char *name, OutputFormat output)
         size_t n;
         int r;
 
-        if (name) {
-                r = api_path(&path, "/api/v1/resources/{}/{}/events", kind, name);
-                if (r >= 0)
-                        r = api_query(&path, "project", cli_project(c));
-        } else {
-                r = buf_puts(&path, "/api/v1/events");
-                if (r >= 0)
-                        r = api_query(&path, "project", c->project);
-                if (r >= 0)
-                        r = api_query(&path, "kind", kind);
-        }
-        if (r < 0)
-                return cli_fail(&(Error){.code = r, .msg = "out of memory"});
-        r = api_get(c, path.buf, &answer, &err);
+        r = api_get_scope(c, kind, name, "/events", "/api/v1/events", &answer, &err);
         if (r < 0)
                 return cli_fail(&err);
-        if (output == OUTPUT_JSON)
-                return print_json(answer, stdout) < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
-        if (output == OUTPUT_YAML)
-                return print_yaml(answer, stdout) < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+        if (output != OUTPUT_TABLE)
+                return cli_print_answer(answer, output);
 
         r = items_chronological(json_get(answer, "items"), &items, &n);
         if (r < 0)
@@ -298,24 +285,20 @@ static int list(Cli *c, const char *kind, const char *name, OutputFormat output)
                 fputs("No events found.\n", stderr);
                 return CLI_EXIT_OK;
         }
-        table_init(&t, 5);
+        table_init(&t, ELEMENTSOF(header));
         t.width = terminal_width();
-        r = 0;
-        if (table_add(&t, "TIME") < 0 || table_add(&t, "TYPE") < 0 || table_add(&t, "OBJECT") < 0 ||
-            table_add(&t, "REASON") < 0 || table_add(&t, "MESSAGE") < 0)
-                r = -ENOMEM;
+        r = table_add_row(&t, header, ELEMENTSOF(header));
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 char tb[64], ob[256];
+                const char *cells[] = {
+                        event_time(items[i], tb, sizeof(tb)),
+                        json_str(items[i], "type"),
+                        event_object(items[i], kind, name, ob, sizeof(ob)),
+                        json_str(items[i], "reason"),
+                        json_str(items[i], "message"),
+                };
 
-                r = table_add(&t, event_time(items[i], tb, sizeof(tb)));
-                if (r >= 0)
-                        r = table_add(&t, json_str(items[i], "type"));
-                if (r >= 0)
-                        r = table_add(&t, event_object(items[i], kind, name, ob, sizeof(ob)));
-                if (r >= 0)
-                        r = table_add(&t, json_str(items[i], "reason"));
-                if (r >= 0)
-                        r = table_add(&t, json_str(items[i], "message"));
+                r = table_add_row(&t, cells, ELEMENTSOF(cells));
         }
         if (r >= 0)
                 r = table_print(&t, stdout);
@@ -334,7 +317,7 @@ int cmd_events(Cli *c, int argc, char **argv) {
         const char *kind = NULL, *name = NULL;
         Error err = ERROR_INIT;
         bool follow_mode = false;
-        int opt, r, n;
+        int opt, r;
 
         while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "wo:", options, NULL)) != -1) {
                 if (cli_common_option(c, opt, optarg))
@@ -354,15 +337,9 @@ int cmd_events(Cli *c, int argc, char **argv) {
                         return cli_usage_short(usage);
                 }
         }
-        n = argc - optind;
-        if (n > 2)
-                return cli_usage_error(usage, "too many arguments");
-        if (n >= 1 && (strchr(argv[optind], '/') || n == 2)) {
-                r = cli_kind_name(argv + optind, n, &kind, &name);
-                if (r < 0 || r != n)
-                        return cli_usage_error(usage, "expected KIND NAME or KIND/NAME");
-        } else if (n == 1)
-                kind = argv[optind];
+        r = cli_scope_args(usage, argv + optind, argc - optind, &kind, &name);
+        if (r != CLI_EXIT_OK)
+                return r;
         if (follow_mode && output != OUTPUT_TABLE)
                 return cli_usage_error(usage, "--follow prints lines; -o does not apply");
 

@@ -75,28 +75,17 @@ static int add_resource_row(Table *t, const cJSON *it, usec_t now) {
 }
 
 static int resources_table(const cJSON *items, bool single) {
+        static const char *const header[] = {
+                "PROJECT", "KIND", "NAME", "PHASE", "READY", "GEN", "AGE", "MESSAGE",
+        };
         _cleanup_(table_release) Table t = {0};
         usec_t now = now_realtime();
         const cJSON *it;
         int r;
 
-        table_init(&t, 8);
+        table_init(&t, ELEMENTSOF(header));
         t.width = terminal_width();
-        r = table_add(&t, "PROJECT");
-        if (r >= 0)
-                r = table_add(&t, "KIND");
-        if (r >= 0)
-                r = table_add(&t, "NAME");
-        if (r >= 0)
-                r = table_add(&t, "PHASE");
-        if (r >= 0)
-                r = table_add(&t, "READY");
-        if (r >= 0)
-                r = table_add(&t, "GEN");
-        if (r >= 0)
-                r = table_add(&t, "AGE");
-        if (r >= 0)
-                r = table_add(&t, "MESSAGE");
+        r = table_add_row(&t, header, ELEMENTSOF(header));
         if (single) {
                 if (r >= 0)
                         r = add_resource_row(&t, items, now);
@@ -114,25 +103,17 @@ static int resources_table(const cJSON *items, bool single) {
         return table_print(&t, stdout);
 }
 
-static int print_answer(const cJSON *answer, OutputFormat output) {
-        int r;
-
-        r = output == OUTPUT_YAML ? print_yaml(answer, stdout) : print_json(answer, stdout);
-        return r < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
-}
-
 int cmd_get(Cli *c, int argc, char **argv) {
         static const struct option options[] = {
                 CLI_COMMON_OPTIONS,
                 {"output", required_argument, NULL, 'o'},
                 {},
         };
-        _cleanup_(buf_release) Buf path = BUF_INIT(4096);
         _cleanup_(cJSON_Deletep) cJSON *answer = NULL;
         OutputFormat output = OUTPUT_TABLE;
         const char *kind = NULL, *name = NULL;
         Error err = ERROR_INIT;
-        int opt, r, n;
+        int opt, r;
 
         while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "o:", options, NULL)) != -1) {
                 if (cli_common_option(c, opt, optarg))
@@ -150,35 +131,15 @@ int cmd_get(Cli *c, int argc, char **argv) {
                         return cli_usage_short(usage_get);
                 }
         }
-        n = argc - optind;
-        if (n > 2)
-                return cli_usage_error(usage_get, "too many arguments");
-        if (n >= 1 && (strchr(argv[optind], '/') || n == 2)) {
-                r = cli_kind_name(argv + optind, n, &kind, &name);
-                if (r < 0 || r != n)
-                        return cli_usage_error(usage_get, "expected KIND NAME or KIND/NAME");
-        } else if (n == 1)
-                kind = argv[optind];
+        r = cli_scope_args(usage_get, argv + optind, argc - optind, &kind, &name);
+        if (r != CLI_EXIT_OK)
+                return r;
 
-        if (name) {
-                r = api_path(&path, "/api/v1/resources/{}/{}", kind, name);
-                if (r >= 0)
-                        r = api_query(&path, "project", cli_project(c));
-        } else {
-                r = buf_puts(&path, "/api/v1/resources");
-                if (r >= 0)
-                        r = api_query(&path, "project", c->project);
-                if (r >= 0)
-                        r = api_query(&path, "kind", kind);
-        }
-        if (r < 0)
-                return cli_fail(&(Error){.code = r, .msg = "out of memory"});
-
-        r = api_get(c, path.buf, &answer, &err);
+        r = api_get_scope(c, kind, name, "", "/api/v1/resources", &answer, &err);
         if (r < 0)
                 return cli_fail(&err);
         if (output != OUTPUT_TABLE)
-                return print_answer(answer, output);
+                return cli_print_answer(answer, output);
         if (name)
                 r = resources_table(answer, true);
         else {
@@ -235,45 +196,22 @@ static int print_yaml_block(const cJSON *v, size_t indent) {
         return 0;
 }
 
-static int table_add_cells(Table *t, const cJSON *o, const char *const *paths, size_t n) {
-        int r = 0;
-
-        for (size_t i = 0; r >= 0 && i < n; i++) {
-                char buf[64];
-                /* Alternatives separated by '|': "time|created_at". */
-                const char *v = NULL, *p = paths[i];
-
-                while (!v && *p) {
-                        char one[64];
-                        size_t len = strcspn(p, "|");
-
-                        assert(len < sizeof(one));
-                        memcpy(one, p, len);
-                        one[len] = 0;
-                        v = json_text(o, one, buf, sizeof(buf));
-                        p += len + (p[len] == '|');
-                }
-                r = table_add(t, v ? v : "");
-        }
-        return r;
-}
-
 static int print_conditions(const cJSON *conds, usec_t now) {
+        static const char *const header[] = {"TYPE", "STATUS", "REASON", "AGE", "MESSAGE"};
         _cleanup_(table_release) Table t = {0};
         const cJSON *cond;
         int r;
 
-        table_init(&t, 5);
+        table_init(&t, ELEMENTSOF(header));
         t.indent = 4;
         t.width = terminal_width();
-        if (table_add(&t, "TYPE") < 0 || table_add(&t, "STATUS") < 0 ||
-            table_add(&t, "REASON") < 0 || table_add(&t, "AGE") < 0 || table_add(&t, "MESSAGE") < 0)
+        if (table_add_row(&t, header, ELEMENTSOF(header)) < 0)
                 return -ENOMEM;
         cJSON_ArrayForEach(cond, conds) {
                 static const char *const paths[] = {"type", "status", "reason"};
                 char age[32];
 
-                r = table_add_cells(&t, cond, paths, ELEMENTSOF(paths));
+                r = table_add_fields(&t, cond, paths, ELEMENTSOF(paths));
                 if (r >= 0)
                         r = table_add(&t, json_str(cond, "last_transition")
                                                   ? format_age(json_str(cond, "last_transition"),
@@ -288,6 +226,7 @@ static int print_conditions(const cJSON *conds, usec_t now) {
 }
 
 static int print_nodes(const cJSON *nodes) {
+        static const char *const header[] = {"NAME", "ROLE", "STATE", "HEALTH", "HOST", "LAG"};
         _cleanup_(table_release) Table t = {0};
         const cJSON *node;
         bool lag = false;
@@ -297,11 +236,10 @@ static int print_nodes(const cJSON *nodes) {
                 if (json_get(node, "lag_bytes") || json_get(node, "lag_seconds"))
                         lag = true;
         }
-        table_init(&t, lag ? 6 : 5);
+        /* LAG, the last column, only when some node reports it. */
+        table_init(&t, lag ? ELEMENTSOF(header) : ELEMENTSOF(header) - 1);
         t.indent = 4;
-        if (table_add(&t, "NAME") < 0 || table_add(&t, "ROLE") < 0 || table_add(&t, "STATE") < 0 ||
-            table_add(&t, "HEALTH") < 0 || table_add(&t, "HOST") < 0 ||
-            (lag && table_add(&t, "LAG") < 0))
+        if (table_add_row(&t, header, t.n_columns) < 0)
                 return -ENOMEM;
         cJSON_ArrayForEach(node, nodes) {
                 static const char *const paths[] = {"name", "role", "state"};
@@ -311,7 +249,7 @@ static int print_nodes(const cJSON *nodes) {
 
                 if (!health && cJSON_IsBool(healthy))
                         health = cJSON_IsTrue(healthy) ? "healthy" : "unhealthy";
-                r = table_add_cells(&t, node, paths, ELEMENTSOF(paths));
+                r = table_add_fields(&t, node, paths, ELEMENTSOF(paths));
                 if (r >= 0)
                         r = table_add(&t, health ? health : "-");
                 if (r >= 0)
@@ -403,52 +341,17 @@ static int print_status(const cJSON *status, usec_t now) {
         return 0;
 }
 
-static int print_events_section(Cli *c, const char *kind, const char *name, const char *project) {
-        _cleanup_(buf_release) Buf path = BUF_INIT(4096);
-        _cleanup_(cJSON_Deletep) cJSON *answer = NULL;
-        _cleanup_(table_release) Table t = {0};
-        _cleanup_free_ const cJSON **items = NULL;
-        Error err = ERROR_INIT;
-        size_t n;
+static int add_event_row(Table *t, const cJSON *ev) {
+        static const char *const paths[] = {"type", "reason", "message"};
+        char tb[64];
         int r;
 
-        printf("Events:\n");
-        r = api_path(&path, "/api/v1/resources/{}/{}/events", kind, name);
+        r = table_add(t,
+                      format_time_local(json_str_any(ev, "time", "created_at", "timestamp", NULL),
+                                        tb, sizeof(tb)));
         if (r >= 0)
-                r = api_query(&path, "project", project);
-        if (r < 0)
-                return r;
-        r = api_get(c, path.buf, &answer, &err);
-        if (r < 0) {
-                printf("  (unavailable: %s)\n", err.msg);
-                return 0;
-        }
-        r = items_chronological(json_get(answer, "items"), &items, &n);
-        if (r < 0)
-                return r;
-        if (n == 0) {
-                printf("  <none>\n");
-                return 0;
-        }
-        table_init(&t, 4);
-        t.indent = 2;
-        t.width = terminal_width();
-        if (table_add(&t, "TIME") < 0 || table_add(&t, "TYPE") < 0 || table_add(&t, "REASON") < 0 ||
-            table_add(&t, "MESSAGE") < 0)
-                return -ENOMEM;
-        for (size_t i = n > DESCRIBE_MAX_EVENTS ? n - DESCRIBE_MAX_EVENTS : 0; i < n; i++) {
-                static const char *const paths[] = {"type", "reason", "message"};
-                char tb[64];
-
-                r = table_add(&t, format_time_local(json_str_any(items[i], "time", "created_at",
-                                                                 "timestamp", NULL),
-                                                    tb, sizeof(tb)));
-                if (r >= 0)
-                        r = table_add_cells(&t, items[i], paths, ELEMENTSOF(paths));
-                if (r < 0)
-                        return r;
-        }
-        return table_print(&t, stdout);
+                r = table_add_fields(t, ev, paths, ELEMENTSOF(paths));
+        return r;
 }
 
 /* "message", else the last line of the operation's "log" (how it ended). */
@@ -470,8 +373,57 @@ static const char *operation_message(const cJSON *op, char *buf, size_t n) {
         return buf;
 }
 
-static int print_operations_section(Cli *c, const char *kind, const char *name,
-                                    const char *project) {
+static int add_operation_row(Table *t, const cJSON *op) {
+        static const char *const paths[] = {"type|operation|action|kind", "state|status", "actor"};
+        const char *started = json_str_any(op, "started_at", "start", "created_at", NULL);
+        const char *ended = json_str_any(op, "finished_at", "ended_at", "end", NULL);
+        char tb1[64], tb2[64], mb[512];
+        int r;
+
+        r = table_add_fields(t, op, paths, ELEMENTSOF(paths));
+        if (r >= 0)
+                r = table_add(t, started ? format_time_local(started, tb1, sizeof(tb1)) : "-");
+        if (r >= 0)
+                r = table_add(t, ended ? format_time_local(ended, tb2, sizeof(tb2)) : "-");
+        if (r >= 0)
+                r = table_add(t, operation_message(op, mb, sizeof(mb)));
+        return r;
+}
+
+/* A history section of describe: the newest items of one of the resource's lists, oldest
+ * first, a row each. */
+typedef struct HistorySection {
+        const char *title;
+        const char *sub; /* the list's path below the resource */
+        const char *const *header;
+        size_t n_columns;
+        size_t max_items;
+        int (*add_row)(Table *t, const cJSON *item);
+} HistorySection;
+
+static const char *const events_header[] = {"TIME", "TYPE", "REASON", "MESSAGE"};
+static const HistorySection events_section = {
+        .title = "Events",
+        .sub = "/events",
+        .header = events_header,
+        .n_columns = ELEMENTSOF(events_header),
+        .max_items = DESCRIBE_MAX_EVENTS,
+        .add_row = add_event_row,
+};
+
+static const char *const operations_header[] = {"TYPE",    "STATE", "ACTOR",
+                                                "STARTED", "ENDED", "MESSAGE"};
+static const HistorySection operations_section = {
+        .title = "Operations",
+        .sub = "/operations",
+        .header = operations_header,
+        .n_columns = ELEMENTSOF(operations_header),
+        .max_items = DESCRIBE_MAX_OPERATIONS,
+        .add_row = add_operation_row,
+};
+
+static int print_history_section(Cli *c, const HistorySection *sec, const char *kind,
+                                 const char *name, const char *project) {
         _cleanup_(buf_release) Buf path = BUF_INIT(4096);
         _cleanup_(cJSON_Deletep) cJSON *answer = NULL;
         _cleanup_(table_release) Table t = {0};
@@ -480,10 +432,8 @@ static int print_operations_section(Cli *c, const char *kind, const char *name,
         size_t n;
         int r;
 
-        printf("Operations:\n");
-        r = api_path(&path, "/api/v1/resources/{}/{}/operations", kind, name);
-        if (r >= 0)
-                r = api_query(&path, "project", project);
+        printf("%s:\n", sec->title);
+        r = api_resource_path(&path, kind, name, sec->sub, project);
         if (r < 0)
                 return r;
         r = api_get(c, path.buf, &answer, &err);
@@ -498,29 +448,13 @@ static int print_operations_section(Cli *c, const char *kind, const char *name,
                 printf("  <none>\n");
                 return 0;
         }
-        table_init(&t, 6);
+        table_init(&t, sec->n_columns);
         t.indent = 2;
         t.width = terminal_width();
-        if (table_add(&t, "TYPE") < 0 || table_add(&t, "STATE") < 0 || table_add(&t, "ACTOR") < 0 ||
-            table_add(&t, "STARTED") < 0 || table_add(&t, "ENDED") < 0 ||
-            table_add(&t, "MESSAGE") < 0)
+        if (table_add_row(&t, sec->header, sec->n_columns) < 0)
                 return -ENOMEM;
-        for (size_t i = n > DESCRIBE_MAX_OPERATIONS ? n - DESCRIBE_MAX_OPERATIONS : 0; i < n; i++) {
-                static const char *const paths[] = {"type|operation|action|kind", "state|status",
-                                                    "actor"};
-                const char *started =
-                        json_str_any(items[i], "started_at", "start", "created_at", NULL);
-                const char *ended = json_str_any(items[i], "finished_at", "ended_at", "end", NULL);
-                char tb1[64], tb2[64], mb[512];
-
-                r = table_add_cells(&t, items[i], paths, ELEMENTSOF(paths));
-                if (r >= 0)
-                        r = table_add(&t,
-                                      started ? format_time_local(started, tb1, sizeof(tb1)) : "-");
-                if (r >= 0)
-                        r = table_add(&t, ended ? format_time_local(ended, tb2, sizeof(tb2)) : "-");
-                if (r >= 0)
-                        r = table_add(&t, operation_message(items[i], mb, sizeof(mb)));
+        for (size_t i = n > sec->max_items ? n - sec->max_items : 0; i < n; i++) {
+                r = sec->add_row(&t, items[i]);
                 if (r < 0)
                         return r;
         }
@@ -538,9 +472,7 @@ static int describe(Cli *c, const char *kind, const char *name) {
         bool has_gen, has_obs;
         int r;
 
-        r = api_path(&path, "/api/v1/resources/{}/{}", kind, name);
-        if (r >= 0)
-                r = api_query(&path, "project", project);
+        r = api_resource_path(&path, kind, name, "", project);
         if (r < 0)
                 return cli_fail(&(Error){.code = r, .msg = "out of memory"});
         r = api_get(c, path.buf, &res, &err);
@@ -588,9 +520,9 @@ static int describe(Cli *c, const char *kind, const char *name) {
         if (r >= 0)
                 r = print_status(json_get(res, "status"), now);
         if (r >= 0)
-                r = print_events_section(c, kind, name, project);
+                r = print_history_section(c, &events_section, kind, name, project);
         if (r >= 0)
-                r = print_operations_section(c, kind, name, project);
+                r = print_history_section(c, &operations_section, kind, name, project);
         if (r < 0)
                 return cli_fail(&(Error){.code = r});
         return CLI_EXIT_OK;
@@ -611,10 +543,8 @@ int cmd_describe(Cli *c, int argc, char **argv) {
                         return cli_help(usage_describe);
                 return cli_usage_short(usage_describe);
         }
-        r = cli_kind_name(argv + optind, argc - optind, &kind, &name);
-        if (r < 0)
-                return cli_usage_error(usage_describe, "expected KIND NAME");
-        if (optind + r != argc)
-                return cli_usage_error(usage_describe, "too many arguments");
+        r = cli_kind_name_args(usage_describe, argv + optind, argc - optind, &kind, &name);
+        if (r != CLI_EXIT_OK)
+                return r;
         return describe(c, kind, name);
 }

@@ -50,15 +50,11 @@ int cmd_logs(Cli *c, int argc, char **argv) {
                         return cli_usage_short(usage);
                 }
         }
-        r = cli_kind_name(argv + optind, argc - optind, &kind, &name);
-        if (r < 0)
-                return cli_usage_error(usage, "expected KIND NAME");
-        if (optind + r != argc)
-                return cli_usage_error(usage, "too many arguments");
+        r = cli_kind_name_args(usage, argv + optind, argc - optind, &kind, &name);
+        if (r != CLI_EXIT_OK)
+                return r;
 
-        r = api_path(&path, "/api/v1/resources/{}/{}/logs", kind, name);
-        if (r >= 0)
-                r = api_query(&path, "project", cli_project(c));
+        r = api_resource_path(&path, kind, name, "/logs", cli_project(c));
         if (r >= 0)
                 r = api_query(&path, "tail", tail);
         if (r < 0)

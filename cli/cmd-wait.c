@@ -38,9 +38,7 @@ static int resource_get(Cli *c, const char *kind, const char *name, cJSON **ret,
         _cleanup_(buf_release) Buf path = BUF_INIT(4096);
         int r;
 
-        r = api_path(&path, "/api/v1/resources/{}/{}", kind, name);
-        if (r >= 0)
-                r = api_query(&path, "project", cli_project(c));
+        r = api_resource_path(&path, kind, name, "", cli_project(c));
         if (r < 0)
                 return err_set(reterr, r, NULL, "out of memory");
         return api_get(c, path.buf, ret, reterr);
@@ -173,11 +171,9 @@ int cmd_wait(Cli *c, int argc, char **argv) {
                         return cli_usage_short(usage);
                 }
         }
-        r = cli_kind_name(argv + optind, argc - optind, &kind, &name);
-        if (r < 0)
-                return cli_usage_error(usage, "expected KIND NAME");
-        if (optind + r != argc)
-                return cli_usage_error(usage, "too many arguments");
+        r = cli_kind_name_args(usage, argv + optind, argc - optind, &kind, &name);
+        if (r != CLI_EXIT_OK)
+                return r;
         if (!for_arg)
                 return cli_usage_error(usage, "missing --for");
 

@@ -57,6 +57,18 @@ int api_query(Buf *out, const char *key, const char *value) {
         return r;
 }
 
+int api_resource_path(Buf *out, const char *kind, const char *name, const char *sub,
+                      const char *project) {
+        int r;
+
+        r = api_path(out, "/api/v1/resources/{}/{}", kind, name);
+        if (r >= 0)
+                r = buf_puts(out, sub);
+        if (r >= 0)
+                r = api_query(out, "project", project);
+        return r;
+}
+
 static int url_build(const Cli *c, const char *path, Buf *ret) {
         size_t n = strlen(c->server);
 
@@ -115,6 +127,13 @@ static int headers_build(Cli *c, const char *accept, const char *content_type,
         return 0;
 }
 
+/* Sets a curl option on c's handle unless setting one has failed already (cc holds why). */
+#define SET(opt, val)                                                                              \
+        do {                                                                                       \
+                if (cc == CURLE_OK)                                                                \
+                        cc = curl_easy_setopt(c->curl, opt, val);                                  \
+        } while (0)
+
 /* Resets the process' handle (keeping its connection cache) and sets what every request uses. */
 static int handle_prepare(Cli *c, const char *url, struct curl_slist *headers, Error *reterr) {
         CURLcode cc = CURLE_OK;
@@ -127,12 +146,6 @@ static int handle_prepare(Cli *c, const char *url, struct curl_slist *headers, E
                 curl_easy_reset(c->curl);
         c->curl_error[0] = 0;
 
-#define SET(opt, val)                                                                              \
-        do {                                                                                       \
-                if (cc == CURLE_OK)                                                                \
-                        cc = curl_easy_setopt(c->curl, opt, val);                                  \
-        } while (0)
-
         SET(CURLOPT_URL, url);
         SET(CURLOPT_ERRORBUFFER, c->curl_error);
         SET(CURLOPT_NOSIGNAL, 1L);
@@ -142,7 +155,6 @@ static int handle_prepare(Cli *c, const char *url, struct curl_slist *headers, E
         SET(CURLOPT_USERAGENT, "berth/" BERTH_VERSION);
         SET(CURLOPT_HTTPHEADER, headers);
         SET(CURLOPT_TCP_KEEPALIVE, 1L);
-#undef SET
         if (cc != CURLE_OK)
                 return err_set(reterr, -EINVAL, NULL, "invalid server URL %s: %s", c->server,
                                curl_easy_strerror(cc));
@@ -179,6 +191,21 @@ static int transport_error(const Cli *c, CURLcode cc, int write_error, Error *re
         return err_set(reterr, -EIO, NULL, "request to berthd at %s failed: %s", c->server, detail);
 }
 
+/* Hands an answer that is not an event stream to the caller: its status, and its body ("" when
+ * empty, never NULL) moved into ret_body. */
+static int answer_take(Cli *c, Buf *answer, long *ret_status, Buf *ret_body, Error *reterr) {
+        long status = 0;
+
+        (void) curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+        if (!answer->buf && buf_append(answer, "", 0) < 0)
+                return err_set(reterr, -ENOMEM, NULL, "out of memory");
+        *ret_status = status;
+        buf_release(ret_body);
+        *ret_body = *answer;
+        *answer = (Buf){0};
+        return 0;
+}
+
 typedef struct BodySink {
         Buf *body;
         int error;
@@ -205,7 +232,6 @@ int http_request(Cli *c, const char *method, const char *path, const char *accep
         _cleanup_(buf_release) Buf answer = BUF_INIT(CLI_MAX_RESPONSE);
         BodySink sink = {.body = &answer};
         CURLcode cc = CURLE_OK;
-        long status = 0;
         int r;
 
         assert(c && method && path && ret_status && ret_body);
@@ -220,12 +246,6 @@ int http_request(Cli *c, const char *method, const char *path, const char *accep
         if (r < 0)
                 return r;
 
-#define SET(opt, val)                                                                              \
-        do {                                                                                       \
-                if (cc == CURLE_OK)                                                                \
-                        cc = curl_easy_setopt(c->curl, opt, val);                                  \
-        } while (0)
-
         SET(CURLOPT_TIMEOUT, CLI_REQUEST_TIMEOUT_S);
         SET(CURLOPT_WRITEFUNCTION, body_write);
         SET(CURLOPT_WRITEDATA, &sink);
@@ -238,7 +258,6 @@ int http_request(Cli *c, const char *method, const char *path, const char *accep
                         SET(CURLOPT_POSTFIELDS, body);
                 }
         }
-#undef SET
         if (cc != CURLE_OK)
                 return err_set(reterr, -EINVAL, NULL, "cannot set up the request: %s",
                                curl_easy_strerror(cc));
@@ -246,15 +265,7 @@ int http_request(Cli *c, const char *method, const char *path, const char *accep
         cc = curl_easy_perform(c->curl);
         if (cc != CURLE_OK)
                 return transport_error(c, cc, sink.error, reterr);
-        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
-        if (!answer.buf && buf_append(&answer, "", 0) < 0)
-                return err_set(reterr, -ENOMEM, NULL, "out of memory");
-
-        *ret_status = status;
-        buf_release(ret_body);
-        *ret_body = answer;
-        answer = (Buf){0};
-        return 0;
+        return answer_take(c, &answer, ret_status, ret_body, reterr);
 }
 
 static int status_to_errno(long status) {
@@ -336,6 +347,25 @@ int api_call(Cli *c, const char *method, const char *path, const char *content_t
 
 int api_get(Cli *c, const char *path, cJSON **ret, Error *reterr) {
         return api_call(c, "GET", path, NULL, NULL, 0, ret, reterr);
+}
+
+int api_get_scope(Cli *c, const char *kind, const char *name, const char *sub,
+                  const char *collection, cJSON **ret, Error *reterr) {
+        _cleanup_(buf_release) Buf path = BUF_INIT(4096);
+        int r;
+
+        if (name)
+                r = api_resource_path(&path, kind, name, sub, cli_project(c));
+        else {
+                r = buf_puts(&path, collection);
+                if (r >= 0)
+                        r = api_query(&path, "project", c->project);
+                if (r >= 0)
+                        r = api_query(&path, "kind", kind);
+        }
+        if (r < 0)
+                return err_set(reterr, r, NULL, "out of memory");
+        return api_get(c, path.buf, ret, reterr);
 }
 
 /* ---- server-sent events ---- */
@@ -476,7 +506,6 @@ int http_sse(Cli *c, const char *path, const char *last_event_id, SseHandler han
                 .other = &other,
         };
         CURLcode cc = CURLE_OK;
-        long status = 0;
         int r;
 
         if (url_build(c, path, &url) < 0)
@@ -520,13 +549,6 @@ int http_sse(Cli *c, const char *path, const char *last_event_id, SseHandler han
                 return transport_error(c, cc, s.error, reterr);
         if (s.is_sse)
                 return 0;
-
-        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
-        if (!other.buf && buf_append(&other, "", 0) < 0)
-                return err_set(reterr, -ENOMEM, NULL, "out of memory");
-        *ret_status = status;
-        buf_release(ret_body);
-        *ret_body = other;
-        other = (Buf){0};
-        return 1;
+        r = answer_take(c, &other, ret_status, ret_body, reterr);
+        return r < 0 ? r : 1;
 }

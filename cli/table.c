@@ -49,6 +49,37 @@ int table_addf(Table *t, const char *fmt, ...) {
         return table_add(t, buf_str(&b));
 }
 
+int table_add_row(Table *t, const char *const *cells, size_t n) {
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = table_add(t, cells[i]);
+        return r;
+}
+
+int table_add_fields(Table *t, const cJSON *o, const char *const *paths, size_t n) {
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                char buf[64];
+                /* Alternatives separated by '|': "time|created_at". */
+                const char *v = NULL, *p = paths[i];
+
+                while (!v && *p) {
+                        char one[64];
+                        size_t len = strcspn(p, "|");
+
+                        assert(len < sizeof(one));
+                        memcpy(one, p, len);
+                        one[len] = 0;
+                        v = json_text(o, one, buf, sizeof(buf));
+                        p += len + (p[len] == '|');
+                }
+                r = table_add(t, v ? v : "");
+        }
+        return r;
+}
+
 size_t table_rows(const Table *t) {
         return (t->n_cells + t->n_columns - 1) / t->n_columns;
 }

@@ -46,6 +46,54 @@ static void format_number(double d, char *buf, size_t n) {
         }
 }
 
+/* YAML's double-quoted scalars and JSON's strings escape alike, but for a few characters. */
+typedef enum QuoteStyle {
+        QUOTE_YAML,
+        QUOTE_JSON,
+} QuoteStyle;
+
+/* The short escape of ch; NULL where there is none. \b and \f are JSON's only: YAML output
+ * writes them as \x08 and \x0c. */
+static const char *short_escape(unsigned char ch, QuoteStyle style) {
+        switch (ch) {
+        case '"':
+                return "\\\"";
+        case '\\':
+                return "\\\\";
+        case '\n':
+                return "\\n";
+        case '\t':
+                return "\\t";
+        case '\r':
+                return "\\r";
+        case '\b':
+                return style == QUOTE_JSON ? "\\b" : NULL;
+        case '\f':
+                return style == QUOTE_JSON ? "\\f" : NULL;
+        default:
+                return NULL;
+        }
+}
+
+/* Other control characters become \u00XX in JSON, \xXX in YAML, which escapes DEL too. */
+static int double_quoted(const char *s, QuoteStyle style, Buf *out) {
+        int r = buf_putc(out, '"');
+
+        for (const unsigned char *p = (const unsigned char *) s; r >= 0 && *p; p++) {
+                const char *esc = short_escape(*p, style);
+
+                if (esc)
+                        r = buf_puts(out, esc);
+                else if (style == QUOTE_JSON && *p < 0x20)
+                        r = buf_printf(out, "\\u%04x", *p);
+                else if (style == QUOTE_YAML && (*p < 0x20 || *p == 0x7f))
+                        r = buf_printf(out, "\\x%02x", *p);
+                else
+                        r = buf_putc(out, (char) *p);
+        }
+        return r < 0 ? r : buf_putc(out, '"');
+}
+
 /* ---- YAML ---- */
 
 static bool yaml_reserved_word(const char *s) {
@@ -92,36 +140,6 @@ static bool yaml_needs_quotes(const char *s) {
                 if ((unsigned char) *p < 0x20 || *p == 0x7f)
                         return true;
         return yaml_reserved_word(s) || yaml_numberish(s);
-}
-
-static int yaml_double_quoted(const char *s, Buf *out) {
-        int r = buf_putc(out, '"');
-
-        for (const unsigned char *p = (const unsigned char *) s; r >= 0 && *p; p++) {
-                switch (*p) {
-                case '"':
-                        r = buf_puts(out, "\\\"");
-                        break;
-                case '\\':
-                        r = buf_puts(out, "\\\\");
-                        break;
-                case '\n':
-                        r = buf_puts(out, "\\n");
-                        break;
-                case '\t':
-                        r = buf_puts(out, "\\t");
-                        break;
-                case '\r':
-                        r = buf_puts(out, "\\r");
-                        break;
-                default:
-                        if (*p < 0x20 || *p == 0x7f)
-                                r = buf_printf(out, "\\x%02x", *p);
-                        else
-                                r = buf_putc(out, (char) *p);
-                }
-        }
-        return r < 0 ? r : buf_putc(out, '"');
 }
 
 /* A literal block (|) suits multi-line text of printable characters that does not start with
@@ -173,7 +191,7 @@ static int yaml_string(const char *s, size_t indent, bool allow_block, Buf *out)
         if (allow_block && yaml_block_ok(s))
                 return yaml_block(s, indent, out);
         if (yaml_needs_quotes(s))
-                return yaml_double_quoted(s, out);
+                return double_quoted(s, QUOTE_YAML, out);
         return buf_puts(out, s);
 }
 
@@ -281,49 +299,13 @@ int print_yaml(const cJSON *v, FILE *f) {
 
 /* ---- JSON ---- */
 
-static int json_string(const char *s, Buf *out) {
-        int r = buf_putc(out, '"');
-
-        for (const unsigned char *p = (const unsigned char *) s; r >= 0 && *p; p++) {
-                switch (*p) {
-                case '"':
-                        r = buf_puts(out, "\\\"");
-                        break;
-                case '\\':
-                        r = buf_puts(out, "\\\\");
-                        break;
-                case '\b':
-                        r = buf_puts(out, "\\b");
-                        break;
-                case '\f':
-                        r = buf_puts(out, "\\f");
-                        break;
-                case '\n':
-                        r = buf_puts(out, "\\n");
-                        break;
-                case '\r':
-                        r = buf_puts(out, "\\r");
-                        break;
-                case '\t':
-                        r = buf_puts(out, "\\t");
-                        break;
-                default:
-                        if (*p < 0x20)
-                                r = buf_printf(out, "\\u%04x", *p);
-                        else
-                                r = buf_putc(out, (char) *p);
-                }
-        }
-        return r < 0 ? r : buf_putc(out, '"');
-}
-
 static int json_value(const cJSON *v, size_t indent, Buf *out) {
         bool is_object = cJSON_IsObject(v);
         char num[64];
         int r;
 
         if (cJSON_IsString(v))
-                return json_string(strempty(v->valuestring), out);
+                return double_quoted(strempty(v->valuestring), QUOTE_JSON, out);
         if (cJSON_IsRaw(v))
                 return buf_puts(out, strempty(v->valuestring));
         if (cJSON_IsNumber(v)) {
@@ -344,7 +326,7 @@ static int json_value(const cJSON *v, size_t indent, Buf *out) {
         for (const cJSON *c = v->child; r >= 0 && c; c = c->next) {
                 r = put_indent(out, indent + 2);
                 if (r >= 0 && is_object) {
-                        r = json_string(strempty(c->string), out);
+                        r = double_quoted(strempty(c->string), QUOTE_JSON, out);
                         if (r >= 0)
                                 r = buf_puts(out, ": ");
                 }
