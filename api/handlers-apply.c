@@ -154,6 +154,7 @@ static int dry_run_compare(ApiRequest *req, const DocList *l, DryRow *rows, Erro
 }
 
 static int dry_run(ApiRequest *req, const DocList *l, cJSON *results, Error *reterr) {
+        _cleanup_(pool_lease_release) PoolLease lease = {};
         _cleanup_free_ DryRow *rows = NULL;
         Error docker_err = ERROR_INIT;
         bool docker_down = false;
@@ -164,6 +165,10 @@ static int dry_run(ApiRequest *req, const DocList *l, cJSON *results, Error *ret
                 return err_set(reterr, -ENOMEM, NULL, "out of memory");
 
         r = dry_run_compare(req, l, rows, reterr);
+        if (r < 0)
+                return r;
+        /* Previews read the secret store too (the versions of referenced secrets). */
+        r = api_store(req, &lease, reterr);
         if (r < 0)
                 return r;
 
@@ -189,7 +194,7 @@ static int dry_run(ApiRequest *req, const DocList *l, cJSON *results, Error *ret
                         docker_down = true;
                 else {
                         plan_init(&plan);
-                        r = reconcile_preview(docker, &row->ref, d, &plan, &e);
+                        r = reconcile_preview(docker, lease.store, &row->ref, d, &plan, &e);
                         if (r < 0 && err_is_transient(r) && r != -ENOMEM) {
                                 docker_down = true;
                                 docker_err = e;
@@ -232,6 +237,18 @@ int api_handle_apply(ApiRequest *req, ApiReply *reply, Error *reterr) {
                 return r;
         if (l.n == 0)
                 return err_setr(reterr, -EINVAL, "BAD_REQUEST", NULL, "no document in the body");
+
+        /* Every document's project needs the route's role (editor), dry run or not, before
+         * anything is read or stored: one refused document refuses the request. */
+        for (size_t i = 0; i < l.n; i++) {
+                r = api_authorize(req, l.docs[i].project, reterr);
+                if (r < 0) {
+                        if (reterr)
+                                snprintf(reterr->field, sizeof(reterr->field),
+                                         "documents[%zu].metadata.project", i);
+                        return r;
+                }
+        }
 
         root = cJSON_CreateObject();
         if (!root)

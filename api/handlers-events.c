@@ -34,13 +34,35 @@ typedef struct EventFilter {
         char uuid[37]; /* empty: all resources */
         char project[NAME_MAX_LEN + 1];
         ResourceKind kind; /* < 0: any */
+        bool all_projects; /* the caller is an admin (or authentication is off) */
+        char **visible;    /* otherwise: the projects the caller may read (owned) */
 } EventFilter;
+
+static void event_filter_release(EventFilter *f) {
+        f->visible = strv_free(f->visible);
+}
+
+/* The caller's readable projects, copied: an event stream outlives nothing it borrows. */
+static int filter_visibility(const ApiCaller *c, EventFilter *f) {
+        f->all_projects = c->admin;
+        if (c->admin)
+                return 0;
+        for (size_t i = 0; i < c->n_memberships; i++)
+                if (c->memberships[i].role >= API_ROLE_VIEWER) {
+                        int r = strv_push(&f->visible, c->memberships[i].project);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
 
 static int filter_parse(ApiRequest *req, EventFilter *ret, Error *reterr) {
         const char *project = api_query(req, "project"), *kind = api_query(req, "kind"),
                    *name = api_query(req, "name");
 
         *ret = (EventFilter){.kind = _KIND_INVALID};
+        if (filter_visibility(&req->caller, ret) < 0)
+                return err_set(reterr, -ENOMEM, NULL, "out of memory");
         if (!isempty(project)) {
                 if (!name_is_valid(project))
                         return err_setr(reterr, -EINVAL, "INVALID_PARAMETER", "project",
@@ -73,6 +95,14 @@ static int filter_resolve(ApiRequest *req, Store *s, EventFilter *f, Error *rete
 
         if (isempty(name))
                 return 0;
+        {
+                /* A project the caller cannot see answers exactly as a missing resource. */
+                char what[NAME_MAX_LEN + 80];
+                snprintf(what, sizeof(what), "%s \"%s\"", kind_to_string(f->kind), name);
+                r = api_caller_check(&req->caller, project, API_ROLE_VIEWER, what, reterr);
+                if (r < 0)
+                        return r;
+        }
         r = store_resource_get(s, f->kind, project, name, &row, reterr);
         if (r == -ENOENT)
                 return err_setr(reterr, -ENOENT, "RESOURCE_NOT_FOUND", NULL,
@@ -89,6 +119,11 @@ static bool filter_accepts(const EventFilter *f, const cJSON *event) {
         const cJSON *res = cJSON_GetObjectItemCaseSensitive(event, "resource");
         const cJSON *v;
 
+        if (!f->all_projects) {
+                v = cJSON_GetObjectItemCaseSensitive(res, "project");
+                if (!cJSON_IsString(v) || !strv_contains(f->visible, v->valuestring))
+                        return false;
+        }
         if (f->project[0]) {
                 v = cJSON_GetObjectItemCaseSensitive(res, "project");
                 if (!cJSON_IsString(v) || !streq(v->valuestring, f->project))
@@ -193,6 +228,7 @@ static void sse_free(void *cls) {
         pthread_cond_broadcast(&st->server->stop_cond); /* api_server_stop may be waiting */
         pthread_mutex_unlock(&st->server->lock);
         buf_release(&st->pending);
+        event_filter_release(&st->filter);
         b_free(st);
 }
 
@@ -338,6 +374,7 @@ static int events_follow(ApiRequest *req, const EventFilter *filter, int64_t aft
                 return err_set(reterr, -ENOMEM, NULL, "out of memory");
         st->server = req->server;
         st->filter = *filter;
+        st->filter.visible = NULL; /* the stream's own copy is made once it is counted */
         st->after = after;
         buf_init(&st->pending, SSE_MAX_PENDING);
         ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -365,6 +402,14 @@ static int events_follow(ApiRequest *req, const EventFilter *filter, int64_t aft
                                 "too many event streams (at most %d)", API_MAX_SSE_STREAMS);
         }
 
+        if (filter->visible) {
+                st->filter.visible = strv_copy(filter->visible);
+                if (!st->filter.visible) {
+                        sse_free(TAKE_PTR(st));
+                        return err_set(reterr, -ENOMEM, NULL, "out of memory");
+                }
+        }
+
         /* Sent at once, so the client sees the headers before the first event. */
         r = buf_puts(&st->pending, "retry: 2000\n: connected\n\n");
         if (r < 0) {
@@ -388,7 +433,7 @@ static int events_follow(ApiRequest *req, const EventFilter *filter, int64_t aft
 }
 
 int api_handle_events(ApiRequest *req, ApiReply *reply, Error *reterr) {
-        EventFilter f;
+        _cleanup_(event_filter_release) EventFilter f = {};
         int64_t after, limit;
         bool follow;
         int r;

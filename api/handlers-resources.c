@@ -47,6 +47,11 @@ static int resource_lookup(ApiRequest *req, Store *s, StoredResource *ret, Error
         r = api_query_project(req, &project, reterr);
         if (r < 0)
                 return r;
+        /* The route's role in the resource's project; a project the caller cannot see answers
+         * exactly as a missing resource below. */
+        r = api_authorize(req, project, reterr);
+        if (r < 0)
+                return r;
         r = store_resource_get(s, req->kind, project, req->name, ret, reterr);
         if (r == -ENOENT)
                 return err_setr(reterr, -ENOENT, "RESOURCE_NOT_FOUND", NULL,
@@ -127,6 +132,8 @@ int api_handle_resource_list(ApiRequest *req, ApiReply *reply, Error *reterr) {
         if (!items)
                 return err_set(reterr, -ENOMEM, NULL, "out of memory");
         for (size_t i = 0; i < l.n; i++) {
+                if (!api_caller_can_see(&req->caller, l.rows[i].ref.project))
+                        continue; /* lists hold visible projects only */
                 r = json_append_take(items, list_item(&l.rows[i]));
                 if (r < 0)
                         return err_set(reterr, r, NULL, "out of memory");
@@ -217,6 +224,9 @@ int api_handle_resource_delete(ApiRequest *req, ApiReply *reply, Error *reterr) 
         int r;
 
         r = api_query_project(req, &project, reterr);
+        if (r < 0)
+                return r;
+        r = api_authorize(req, project, reterr); /* editor */
         if (r < 0)
                 return r;
         r = api_store(req, &lease, reterr);

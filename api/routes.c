@@ -5,8 +5,13 @@
 
 /* Every route berthd serves, in one table (as HAProxy registers its CLI keywords beside their
  * handlers). The dispatcher matches path segments ({kind} a known kind, {name} a valid name),
- * answers 405 with Allow when only the method differs, and 404 when nothing matches. `role` is
- * what authentication will require; until it lands every route is open. */
+ * answers 405 with Allow when only the method differs, and 404 when nothing matches.
+ *
+ * `role` is what the route requires. The dispatcher authenticates every non-public route (401
+ * without a valid token) and refuses admin routes to non-admins (403); the handler checks the
+ * role in the project of what it touches with api_authorize(): a project the caller holds no role
+ * in answers 404 like a missing resource, a lower role 403. Lists keep only visible projects.
+ * With authentication off every caller is the admin "local". */
 const ApiRoute api_routes[] = {
         {"GET", "/", api_handle_index, API_ROLE_PUBLIC, "status page"},
         {"GET", "/healthz", api_handle_healthz, API_ROLE_PUBLIC, "liveness: the process answers"},
@@ -14,13 +19,23 @@ const ApiRoute api_routes[] = {
          "readiness: state store and Docker reachable"},
         {"GET", "/metrics", api_handle_metrics, API_ROLE_PUBLIC, "Prometheus text format"},
 
-        {"POST", "/api/v1/apply", api_handle_apply, API_ROLE_OPERATOR,
-         "apply one or many documents (YAML or JSON); ?dry_run=true plans without storing"},
+        {"POST", "/api/v1/auth/login", api_handle_login, API_ROLE_PUBLIC,
+         "{username, password} -> a session token (15 minutes); rate-limited"},
+        {"POST", "/api/v1/auth/refresh", api_handle_refresh, API_ROLE_USER,
+         "a valid session token -> a new one; the old one is revoked"},
+        {"POST", "/api/v1/auth/logout", api_handle_logout, API_ROLE_USER,
+         "revoke the session token"},
+        {"GET", "/api/v1/auth/whoami", api_handle_whoami, API_ROLE_USER,
+         "the caller: name, admin, roles per project"},
+
+        {"POST", "/api/v1/apply", api_handle_apply, API_ROLE_EDITOR,
+         "apply one or many documents (YAML or JSON); ?dry_run=true plans without storing; "
+         "editor in every document's project"},
         {"GET", "/api/v1/resources", api_handle_resource_list, API_ROLE_VIEWER,
-         "list resources with phase; ?project=&kind="},
+         "list resources with phase; ?project=&kind= (visible projects only)"},
         {"GET", "/api/v1/resources/{kind}/{name}", api_handle_resource_get, API_ROLE_VIEWER,
          "spec (secrets redacted) and status; ?project="},
-        {"DELETE", "/api/v1/resources/{kind}/{name}", api_handle_resource_delete, API_ROLE_OPERATOR,
+        {"DELETE", "/api/v1/resources/{kind}/{name}", api_handle_resource_delete, API_ROLE_EDITOR,
          "request deletion; the controller removes every object"},
         {"GET", "/api/v1/resources/{kind}/{name}/events", api_handle_resource_events,
          API_ROLE_VIEWER, "the resource's events; ?limit=&after="},
@@ -31,7 +46,34 @@ const ApiRoute api_routes[] = {
         {"POST", "/api/v1/resources/{kind}/{name}/actions/{action}", api_handle_resource_action,
          API_ROLE_OPERATOR, "run an action (restart, switchover, backup, ...)"},
         {"GET", "/api/v1/events", api_handle_events, API_ROLE_VIEWER,
-         "events of all resources; ?project=&kind=&name=&after=&limit=; ?follow=true streams SSE"},
+         "events of all resources; ?project=&kind=&name=&after=&limit=; ?follow=true streams SSE "
+         "(visible projects only)"},
+
+        {"POST", "/api/v1/tokens", api_handle_token_create, API_ROLE_OWNER,
+         "{name, project, role, expires_in} -> an API token, shown once; owner of the project"},
+        {"GET", "/api/v1/tokens", api_handle_token_list, API_ROLE_USER,
+         "API tokens of the projects the caller owns, and the caller's own (never secrets)"},
+        {"DELETE", "/api/v1/tokens/{id}", api_handle_token_delete, API_ROLE_OWNER,
+         "revoke an API token; owner of its project, or its creator"},
+
+        {"POST", "/api/v1/users", api_handle_user_create, API_ROLE_ADMIN,
+         "{username, password, admin} -> a user"},
+        {"GET", "/api/v1/users", api_handle_user_list, API_ROLE_ADMIN,
+         "users with their memberships"},
+        {"GET", "/api/v1/projects/{project}/members", api_handle_member_list, API_ROLE_VIEWER,
+         "the project's members and roles"},
+        {"PUT", "/api/v1/projects/{project}/members/{user}", api_handle_member_put, API_ROLE_OWNER,
+         "{role} -> set a user's role in the project"},
+        {"DELETE", "/api/v1/projects/{project}/members/{user}", api_handle_member_delete,
+         API_ROLE_OWNER, "remove a user from the project"},
+
+        {"PUT", "/api/v1/secrets/{project}/{name}", api_handle_secret_put, API_ROLE_OWNER,
+         "set a secret: the raw body (or JSON {value}) is the value, at most 64 KiB -> {project, "
+         "name, version, outcome}; the version grows only when the value changes"},
+        {"GET", "/api/v1/secrets", api_handle_secret_list, API_ROLE_OWNER,
+         "a project's secrets: name, version, created_at, updated_at (never values); ?project="},
+        {"DELETE", "/api/v1/secrets/{project}/{name}", api_handle_secret_delete, API_ROLE_OWNER,
+         "delete a secret; 409 while a resource references it"},
 };
 
 const size_t api_n_routes = ELEMENTSOF(api_routes);

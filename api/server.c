@@ -3,6 +3,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
@@ -11,6 +12,8 @@
 
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "util/common.h"
 
@@ -174,8 +177,7 @@ int api_query_project(const ApiRequest *req, const char **ret, Error *reterr) {
 }
 
 const char *api_actor(const ApiRequest *req) {
-        (void) req; /* filled by authentication (tokens, JWT) when it lands */
-        return "anonymous";
+        return req && req->caller.actor[0] ? req->caller.actor : "anonymous";
 }
 
 int api_store(ApiRequest *req, PoolLease *ret, Error *reterr) {
@@ -276,16 +278,30 @@ typedef struct Captures {
         char kind[64];
         char name[64];
         char action[64];
+        char project[64];
+        char user[72];
+        char id[64];
         bool overflow; /* a captured segment was longer than its slot */
 } Captures;
 
-static char *capture_slot(Captures *c, const char *pat, size_t pl) {
-        if (pl == STRLEN("{kind}") && strneq(pat, "{kind}", pl))
-                return c->kind;
-        if (pl == STRLEN("{name}") && strneq(pat, "{name}", pl))
-                return c->name;
-        if (pl == STRLEN("{action}") && strneq(pat, "{action}", pl))
-                return c->action;
+static char *capture_slot(Captures *c, const char *pat, size_t pl, size_t *ret_size) {
+        static const struct {
+                const char *pattern;
+                size_t offset, size;
+        } slots[] = {
+                {"{kind}", offsetof(Captures, kind), sizeof(((Captures *) NULL)->kind)},
+                {"{name}", offsetof(Captures, name), sizeof(((Captures *) NULL)->name)},
+                {"{action}", offsetof(Captures, action), sizeof(((Captures *) NULL)->action)},
+                {"{project}", offsetof(Captures, project), sizeof(((Captures *) NULL)->project)},
+                {"{user}", offsetof(Captures, user), sizeof(((Captures *) NULL)->user)},
+                {"{id}", offsetof(Captures, id), sizeof(((Captures *) NULL)->id)},
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(slots); i++)
+                if (pl == strlen(slots[i].pattern) && strneq(pat, slots[i].pattern, pl)) {
+                        *ret_size = slots[i].size;
+                        return (char *) c + slots[i].offset;
+                }
         return NULL;
 }
 
@@ -295,7 +311,7 @@ static bool path_match(const char *pat, const char *path, Captures *c) {
                 return streq(pat, path);
 
         while (*pat && *path) {
-                size_t pl, ul;
+                size_t pl, ul, size = 0;
                 char *slot;
 
                 if (*pat != '/' || *path != '/')
@@ -306,10 +322,10 @@ static bool path_match(const char *pat, const char *path, Captures *c) {
                 ul = strcspn(path, "/");
                 if (ul == 0)
                         return false;
-                slot = pat[0] == '{' ? capture_slot(c, pat, pl) : NULL;
+                slot = pat[0] == '{' ? capture_slot(c, pat, pl, &size) : NULL;
                 if (slot) {
-                        size_t n = MIN(ul, (size_t) 63);
-                        if (ul > 63)
+                        size_t n = MIN(ul, size - 1);
+                        if (ul > size - 1)
                                 c->overflow = true;
                         memcpy(slot, path, n);
                         slot[n] = 0;
@@ -390,6 +406,34 @@ static int route_request(ApiRequest *req, ApiReply *reply, Error *e) {
                 snprintf(req->action, sizeof(req->action), "%s", c.action);
         }
 
+        if (strstr(found->path, "{project}")) {
+                if (c.overflow || !name_is_valid(c.project) ||
+                    strlen(c.project) >= sizeof(req->project))
+                        return err_setr(e, -ENOENT, "RESOURCE_NOT_FOUND", NULL,
+                                        "project \"%s\" not found", c.project);
+                memcpy(req->project, c.project, strlen(c.project) + 1);
+        }
+        if (strstr(found->path, "{user}")) {
+                if (c.overflow || !api_user_name_is_valid(c.user) ||
+                    strlen(c.user) >= sizeof(req->user))
+                        return err_setr(e, -ENOENT, "USER_NOT_FOUND", NULL,
+                                        "user \"%s\" not found (not a valid user name)", c.user);
+                memcpy(req->user, c.user, strlen(c.user) + 1);
+        }
+        if (strstr(found->path, "{id}")) {
+                if (c.overflow)
+                        return err_setr(e, -ENOENT, "RESOURCE_NOT_FOUND", NULL, "id too long");
+                snprintf(req->id, sizeof(req->id), "%s", c.id);
+        }
+
+        /* Who is asking, before anything else is looked at. Project roles are checked by the
+         * handlers, in the project of what they touch. */
+        r = api_authenticate(req, e);
+        if (r < 0)
+                return r;
+        if (found->role == API_ROLE_ADMIN && !req->caller.admin)
+                return err_setr(e, -EPERM, "FORBIDDEN", NULL, "this needs the admin role");
+
         if (req->too_large)
                 return err_setr(e, -E2BIG, "PAYLOAD_TOO_LARGE", NULL,
                                 "request body exceeds %d bytes", API_MAX_BODY);
@@ -455,6 +499,17 @@ static enum MHD_Result queue_reply(ApiRequest *req, ApiReply *reply) {
                 (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
         if (reply->allow[0])
                 (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, reply->allow);
+        if (reply->retry_after > 0) {
+                char v[16];
+                snprintf(v, sizeof(v), "%u", reply->retry_after);
+                (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
+        }
+        if (status == MHD_HTTP_UNAUTHORIZED)
+                (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                               "Bearer realm=\"berth\"");
+        if (req->server->tls)
+                (void) MHD_add_response_header(resp, "Strict-Transport-Security",
+                                               "max-age=31536000");
         for (size_t i = 0; i < ELEMENTSOF(security_headers); i++)
                 (void) MHD_add_response_header(resp, security_headers[i][0],
                                                security_headers[i][1]);
@@ -493,6 +548,7 @@ static void log_error_reply(const ApiRequest *req, const Error *e) {
 static enum MHD_Result dispatch(ApiRequest *req) {
         _cleanup_(api_reply_release) ApiReply reply = {};
         Error e = ERROR_INIT;
+        unsigned retry_after;
         char allow[64];
         int r;
 
@@ -501,10 +557,12 @@ static enum MHD_Result dispatch(ApiRequest *req) {
                 return queue_reply(req, &reply);
 
         snprintf(allow, sizeof(allow), "%s", reply.allow);
+        retry_after = reply.retry_after;
         api_reply_release(&reply);
         if (api_error_reply(&e, &reply) < 0)
                 api_reply_release(&reply);
         snprintf(reply.allow, sizeof(reply.allow), "%s", allow);
+        reply.retry_after = retry_after;
         log_error_reply(req, &e);
         return queue_reply(req, &reply);
 }
@@ -515,6 +573,7 @@ static void request_free(ApiRequest *req) {
         if (!req)
                 return;
         buf_release(&req->body);
+        api_caller_release(&req->caller);
         docker_client_free(req->docker);
         b_free(req->url);
         b_free(req);
@@ -635,9 +694,86 @@ static void server_free(ApiServer *s) {
         if (!s)
                 return;
         api_pool_free(s->pool);
+        secret_box_free(s->secrets);
+        OPENSSL_cleanse(s->jwt_key, sizeof(s->jwt_key));
+        if (s->tls_key)
+                OPENSSL_cleanse(s->tls_key, strlen(s->tls_key));
+        b_free(s->tls_key);
+        b_free(s->tls_cert);
+        sem_destroy(&s->kdf_slots);
         pthread_cond_destroy(&s->stop_cond);
         pthread_mutex_destroy(&s->lock);
         b_free(s);
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(FILE *, fclose);
+
+/* TLS 1.2 and 1.3 only. */
+#define API_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+#define API_MAX_PEM        (256 * 1024)
+
+static int pem_read(const char *path, char **ret, Error *reterr) {
+        _cleanup_(buf_release) Buf b = BUF_INIT(API_MAX_PEM);
+        _cleanup_(fclosep) FILE *f = NULL;
+        char chunk[4096];
+        size_t n;
+        int r;
+
+        f = fopen(path, "re");
+        if (!f)
+                return err_set(reterr, -errno, NULL, "cannot open %s: %m", path);
+        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+                r = buf_append(&b, chunk, n);
+                if (r < 0) {
+                        OPENSSL_cleanse(chunk, sizeof(chunk));
+                        return err_set(reterr, r, NULL, "%s: larger than %d bytes", path,
+                                       API_MAX_PEM);
+                }
+        }
+        OPENSSL_cleanse(chunk, sizeof(chunk));
+        if (ferror(f))
+                return err_set(reterr, -EIO, NULL, "cannot read %s", path);
+        if (!strstr(buf_str(&b), "-----BEGIN "))
+                return err_set(reterr, -EINVAL, NULL, "%s is not a PEM file", path);
+        *ret = buf_take(&b);
+        return *ret ? 0 : err_set(reterr, -ENOMEM, NULL, "out of memory");
+}
+
+/* The session key (read once) and the TLS certificate and key. */
+static int server_keys_load(ApiServer *s, const ApiConfig *cfg, Error *reterr) {
+        int r;
+
+        r = -ENOENT;
+        if (cfg->jwt_key_file) {
+                Error e = ERROR_INIT;
+
+                r = api_jwt_key_load(cfg->jwt_key_file, s->jwt_key, &e);
+                if (r < 0 && cfg->auth) {
+                        if (reterr)
+                                *reterr = e;
+                        return err_prefix(reterr, "session key");
+                }
+                /* Authentication off: sessions matter little, berthd starts anyway. */
+                if (r < 0)
+                        log_warn("session key: %s; using a key for this process only", e.msg);
+        }
+        if (r < 0 && RAND_bytes(s->jwt_key, sizeof(s->jwt_key)) != 1)
+                return err_set(reterr, -EIO, NULL, "no randomness for the session key");
+
+        if (!cfg->tls_cert_file != !cfg->tls_key_file)
+                return err_set(reterr, -EINVAL, "tls", "TLS needs both a certificate and a key");
+        if (!cfg->tls_cert_file)
+                return 0;
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+                return err_set(reterr, -EOPNOTSUPP, "tls",
+                               "this libmicrohttpd was built without TLS support");
+        r = pem_read(cfg->tls_cert_file, &s->tls_cert, reterr);
+        if (r >= 0)
+                r = pem_read(cfg->tls_key_file, &s->tls_key, reterr);
+        if (r < 0)
+                return err_prefix(reterr, "TLS");
+        s->tls = true;
+        return 0;
 }
 
 int api_server_start(const ApiConfig *cfg, ApiServer **ret, Error *reterr) {
@@ -669,6 +805,22 @@ int api_server_start(const ApiConfig *cfg, ApiServer **ret, Error *reterr) {
                 pthread_condattr_destroy(&attr);
         }
         s->engine = cfg->engine;
+        (void) sem_init(&s->kdf_slots, 0, AUTH_KDF_SLOTS);
+        s->auth = cfg->auth;
+
+        r = server_keys_load(s, cfg, reterr);
+        if (r < 0) {
+                server_free(s);
+                return r;
+        }
+
+        if (cfg->master_key_file) {
+                r = secret_box_open(cfg->master_key_file, &s->secrets, reterr);
+                if (r < 0) {
+                        server_free(s);
+                        return r;
+                }
+        }
 
         r = api_pool_new(cfg->conninfo, cfg->store_pool_size, &s->pool, reterr);
         if (r < 0) {
@@ -679,24 +831,41 @@ int api_server_start(const ApiConfig *cfg, ApiServer **ret, Error *reterr) {
         flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
         if (addr.sa.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;
+        if (s->tls)
+                flags |= MHD_USE_TLS;
 
-        errno = 0;
-        s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_access, s,
-                                     /* first, so MHD routes every message through it */
-                                     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-                                     MHD_OPTION_SOCK_ADDR, (const struct sockaddr *) &addr.sa,
-                                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned) API_MAX_CONNECTIONS,
-                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 120, MHD_OPTION_END);
+        {
+                /* TLS options go last; MHD_OPTION_END cuts the list short without TLS. */
+                struct MHD_OptionItem tls_opts[] = {
+                        {MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert},
+                        {MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key},
+                        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *) API_TLS_PRIORITIES},
+                        {MHD_OPTION_END, 0, NULL},
+                };
+
+                errno = 0;
+                s->daemon = MHD_start_daemon(
+                        flags, 0, NULL, NULL, on_access, s,
+                        /* first, so MHD routes every message through it */
+                        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+                        (const struct sockaddr *) &addr.sa, MHD_OPTION_NOTIFY_COMPLETED,
+                        on_completed, s, MHD_OPTION_CONNECTION_LIMIT,
+                        (unsigned) API_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+                        (unsigned) 120, MHD_OPTION_ARRAY, s->tls ? tls_opts : &tls_opts[3],
+                        MHD_OPTION_END);
+        }
         if (!s->daemon) {
                 r = negative_errno_or(-EADDRNOTAVAIL, errno);
                 server_free(s);
-                return err_set(reterr, r, "listen", "cannot listen on %s", cfg->listen);
+                return err_set(reterr, r, "listen", "cannot listen on %s%s", cfg->listen,
+                               cfg->tls_cert_file ? " (or the TLS certificate and key were refused)"
+                                                  : "");
         }
 
         info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
         s->port = info ? info->port : 0;
-        log_info("listening on %s (port %d)", cfg->listen, s->port);
+        log_info("listening on %s (port %d, %s, authentication %s)", cfg->listen, s->port,
+                 s->tls ? "https" : "http", s->auth ? "on" : "off");
 
         *ret = s;
         return 0;

@@ -7,6 +7,8 @@
 #include "util/common.h"
 
 #include "cli/cli.h"
+#include "cli/cmd-auth.h"
+#include "cli/cmd-secret.h"
 #include "cli/version.h"
 
 typedef struct Command {
@@ -24,6 +26,12 @@ static const Command commands[] = {
         {"wait", cmd_wait, "wait until a resource reaches a phase or is gone"},
         {"logs", cmd_logs, "print a resource's logs"},
         {"do", cmd_do, "run an action: switchover, backup, restart, rollback, ..."},
+        {"login", cmd_login, "log in and keep a session token"},
+        {"logout", cmd_logout, "revoke the session token and forget it"},
+        {"token", cmd_token, "API tokens: create, list, delete"},
+        {"user", cmd_user, "users: create, list (admin)"},
+        {"member", cmd_member, "project members: list, set, remove"},
+        {"secret", cmd_secret, "secrets: set, list, delete (values are never shown)"},
 };
 
 static const char usage_main[] =
@@ -38,6 +46,12 @@ static const char usage_main[] =
         "  wait      KIND NAME --for phase=PHASE|delete [--timeout 120s]\n"
         "  logs      KIND NAME [--tail N]\n"
         "  do        KIND NAME ACTION [key=value ...]\n"
+        "  login     [--username NAME] [--password-stdin]\n"
+        "  logout\n"
+        "  token     create NAME --role ROLE | list | delete ID\n"
+        "  user      create NAME [--admin] | list\n"
+        "  member    list | set USER ROLE | remove USER\n"
+        "  secret    set NAME --from-file F|--from-literal V|--from-stdin | list | delete NAME\n"
         "\n"
         "Options (also accepted after the command):\n" CLI_COMMON_HELP
         "  -p, --project=NAME   project (env BERTH_PROJECT; default: every project for get and\n"

@@ -12,6 +12,7 @@
 #include "controller/queue.h"
 #include "reconcilers/probe-memory.h"
 #include "reconcilers/reconciler.h"
+#include "store/secret-box.h"
 #include "store/store.h"
 #include "util/metrics.h"
 
@@ -36,6 +37,7 @@ struct Controller {
         char installation[37];        /* the store's id, read once at start */
         pthread_mutex_t network_lock; /* see ReconcileCtx.network_lock */
         ProbeMemory *probes;
+        SecretBox *secrets;
 };
 
 /* Sleeps on the controller's condvar: returns early on stop or wake. */
@@ -129,10 +131,12 @@ static void *worker_main(void *userdata) {
                 if (r >= 0) {
                         ReconcileCtx ctx = {.store = s,
                                             .docker = d,
+                                            .engine = c->cfg.engine,
                                             .epoch = atomic_load(&c->epoch),
                                             .installation = c->installation,
                                             .network_lock = &c->network_lock,
                                             .probes = c->probes,
+                                            .secrets = c->secrets,
                                             .now = now_realtime()};
                         r = reconcile_resource(&ctx, key, &res, &err);
                 }
@@ -199,15 +203,22 @@ static void *notify_main(void *userdata) {
         return NULL;
 }
 
+/* Docker sends kill and die before its list shows the container exited: a pass triggered by
+ * the event alone can still see it running. Look once more shortly after. */
+#define DIE_RECHECK (200 * USEC_PER_MSEC)
+
 static int on_docker_event(const char *action, const char *container_id, const char *resource,
                            int64_t time_nano, void *userdata) {
         Controller *c = userdata;
 
-        (void) action;
         (void) container_id;
         (void) time_nano;
-        if (resource && !isempty(resource))
+        if (resource && !isempty(resource)) {
                 queue_add(c->queue, resource);
+                if (action && (streq(action, "die") || streq(action, "kill") ||
+                               streq(action, "stop") || streq(action, "oom")))
+                        queue_add_after(c->queue, resource, DIE_RECHECK);
+        }
         return atomic_load(&c->stopping) ? 1 : 0;
 }
 
@@ -248,52 +259,146 @@ static usec_t jittered(usec_t base) {
         return base - base / 10 + (usec_t) (rnd % 1000) * (base / 5) / 1000;
 }
 
-/* One relist pass: one store query and one Docker list, whatever the number of resources. */
-static void relist_once(Controller *c, Store *s, DockerClient *d) {
-        _cleanup_strv_free_ char **uuids = NULL;
+/* What Docker showed of one resource at the previous relist: an order-independent sum of the
+ * hashes of its containers' id, state and health (0: no container). */
+typedef struct Fingerprint {
+        char uuid[37];
+        uint64_t last, now;
+} Fingerprint;
+
+typedef struct RelistMemory {
+        Fingerprint *v;
+        size_t n, cap;
+        bool primed; /* one full pass done since this controller took the lease */
+} RelistMemory;
+
+static uint64_t fnv1a(const char *s) {
+        uint64_t h = 0xcbf29ce484222325ULL;
+
+        for (; *s; s++)
+                h = (h ^ (unsigned char) *s) * 0x100000001b3ULL;
+        return h;
+}
+
+static Fingerprint *fingerprint_get(RelistMemory *m, const char *uuid) {
+        for (size_t i = 0; i < m->n; i++)
+                if (streq(m->v[i].uuid, uuid))
+                        return &m->v[i];
+        if (m->n == m->cap) {
+                size_t nc = m->cap ? m->cap * 2 : 64;
+                Fingerprint *nv = b_realloc(m->v, nc * sizeof(Fingerprint));
+                if (!nv)
+                        return NULL;
+                m->v = nv;
+                m->cap = nc;
+        }
+        m->v[m->n] = (Fingerprint){0};
+        snprintf(m->v[m->n].uuid, sizeof(m->v[m->n].uuid), "%s", uuid);
+        return &m->v[m->n++];
+}
+
+static void relist_memory_release(RelistMemory *m) {
+        m->v = mfree(m->v);
+        m->n = m->cap = 0;
+        m->primed = false;
+}
+
+/* Whether a resource's stored status says there is nothing left to do. */
+static int brief_cmp(const void *key, const void *item) {
+        return strcmp(key, ((const ResourceBrief *) item)->uuid);
+}
+
+/* rows come ordered by uuid from the store. */
+static const ResourceBrief *bsearch_brief(const ResourceBrief *rows, size_t n, const char *uuid) {
+        return n ? bsearch(uuid, rows, n, sizeof(ResourceBrief), brief_cmp) : NULL;
+}
+
+static bool settled(const ResourceBrief *b) {
+        return !b->deleting && b->generation == b->observed_generation &&
+               (b->phase == PHASE_RUNNING || b->phase == PHASE_PAUSED);
+}
+
+/* One relist pass: one store query and one Docker list, whatever the number of resources. A
+ * resource is queued when its status is not settled, when what Docker shows of it changed
+ * since the last pass (an event berth missed), or on the first pass after taking the lease.
+ * Containers whose resource has no row are orphans: queued so reconcile removes them. A settled
+ * resource costs nothing, so the steady cost is constant. */
+static void relist_once(Controller *c, Store *s, DockerClient *d, RelistMemory *m) {
+        _cleanup_free_ ResourceBrief *rows = NULL;
         _cleanup_strv_free_ char **filters = NULL;
         ObservedContainer *cs = NULL;
         Error err = ERROR_INIT;
-        size_t n = 0;
+        size_t n_rows = 0, n = 0, queued = 0;
 
         if (strv_pushf(&filters, "%s=%s", LABEL_INSTALLATION, c->installation) < 0)
                 return;
-
-        if (store_resource_list_uuids(s, &uuids, &err) < 0) {
+        if (store_resource_list_brief(s, &rows, &n_rows, &err) < 0 ||
+            docker_container_list(d, filters, true, &cs, &n, &err) < 0) {
                 log_warn("relist: %s", err.msg);
                 return;
         }
-        for (char **u = uuids; u && *u; u++)
-                queue_add(c->queue, *u);
-        /* Containers whose resource has no row any more are orphans: reconcile cleans them. */
-        if (docker_container_list(d, filters, true, &cs, &n, &err) < 0) {
-                log_warn("relist: %s", err.msg);
-                return;
+        for (size_t i = 0; i < m->n; i++)
+                m->v[i].now = 0;
+        for (size_t i = 0; i < n; i++) {
+                Fingerprint *f = cs[i].resource ? fingerprint_get(m, cs[i].resource) : NULL;
+                char item[256];
+
+                if (!f) {
+                        m->primed = false; /* out of memory: look at everything next time */
+                        continue;
+                }
+                snprintf(item, sizeof(item), "%s|%s|%s", strna(cs[i].id), strna(cs[i].state),
+                         strna(cs[i].health));
+                f->now += fnv1a(item);
+        }
+        for (size_t i = 0; i < n_rows; i++) {
+                Fingerprint *f = fingerprint_get(m, rows[i].uuid);
+
+                if (!m->primed || !f || !settled(&rows[i]) || f->now != f->last) {
+                        queue_add(c->queue, rows[i].uuid);
+                        queued++;
+                }
         }
         for (size_t i = 0; i < n; i++)
-                if (cs[i].resource && !strv_contains(uuids, cs[i].resource))
+                if (cs[i].resource && !bsearch_brief(rows, n_rows, cs[i].resource)) {
                         queue_add(c->queue, cs[i].resource);
+                        queued++;
+                }
+        /* Forget resources gone from both the store and Docker. */
+        for (size_t i = 0; i < m->n;) {
+                m->v[i].last = m->v[i].now;
+                if (m->v[i].now == 0 && !bsearch_brief(rows, n_rows, m->v[i].uuid))
+                        m->v[i] = m->v[--m->n];
+                else
+                        i++;
+        }
         observed_containers_free(cs, n);
+        m->primed = true;
+        log_debug("relist: %zu resources, %zu queued", n_rows, queued);
 }
 
 static void *relist_main(void *userdata) {
         Controller *c = userdata;
         _cleanup_(store_freep) Store *s = NULL;
         _cleanup_(docker_client_freep) DockerClient *d = NULL;
+        _cleanup_(relist_memory_release) RelistMemory m = {};
 
         while (!atomic_load(&c->stopping)) {
                 pthread_mutex_lock(&c->lock);
                 c->relist_now = false;
                 pthread_mutex_unlock(&c->lock);
 
-                if (atomic_load(&c->leading)) {
+                if (!atomic_load(&c->leading))
+                        /* Whoever led meanwhile may have changed anything: start afresh. */
+                        relist_memory_release(&m);
+                else {
                         Error err = ERROR_INIT;
                         if (!s)
                                 (void) open_store(c, &s);
                         if (!d && docker_client_new(c->cfg.engine, &d, &err) < 0)
                                 log_warn("relist: %s", err.msg);
                         if (s && d)
-                                relist_once(c, s, d);
+                                relist_once(c, s, d, &m);
                         if (s && store_ping(s, NULL) < 0)
                                 s = store_free(s);
                 }
@@ -302,8 +407,19 @@ static void *relist_main(void *userdata) {
         return NULL;
 }
 
+/* Frees what controller_start() prepared before any thread started. */
+static Controller *controller_free_unstarted(Controller *c) {
+        if (!c)
+                return NULL;
+        c->queue = queue_free(c->queue);
+        c->probes = probe_memory_free(c->probes);
+        c->secrets = secret_box_free(c->secrets);
+        return mfree(c);
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(Controller *, controller_free_unstarted);
+
 int controller_start(const ControllerConfig *cfg, Controller **ret, Error *reterr) {
-        Controller *c;
+        _cleanup_(controller_free_unstartedp) Controller *c = NULL;
         int r;
 
         assert_return(cfg && cfg->conninfo && cfg->engine && ret, -EINVAL);
@@ -316,6 +432,23 @@ int controller_start(const ControllerConfig *cfg, Controller **ret, Error *reter
         c->cfg.workers = MIN(c->cfg.workers, MAX_WORKERS);
         if (c->cfg.relist_interval == 0)
                 c->cfg.relist_interval = 30 * USEC_PER_SEC;
+        {
+                _cleanup_(store_freep) Store *s = NULL;
+                r = store_open(cfg->conninfo, &s, reterr);
+                if (r >= 0)
+                        r = store_installation_id(s, c->installation, reterr);
+                if (r < 0)
+                        return r;
+        }
+        r = secret_box_open(cfg->master_key_file, &c->secrets, reterr);
+        if (r < 0)
+                return r;
+        r = queue_new(&c->queue);
+        if (r >= 0)
+                r = probe_memory_new(&c->probes);
+        if (r < 0)
+                return err_set(reterr, r, NULL, "cannot allocate the work queue");
+
         pthread_mutex_init(&c->lock, NULL);
         pthread_mutex_init(&c->network_lock, NULL);
         {
@@ -325,31 +458,13 @@ int controller_start(const ControllerConfig *cfg, Controller **ret, Error *reter
                 pthread_cond_init(&c->wake, &ca);
                 pthread_condattr_destroy(&ca);
         }
-        {
-                _cleanup_(store_freep) Store *s = NULL;
-                r = store_open(cfg->conninfo, &s, reterr);
-                if (r >= 0)
-                        r = store_installation_id(s, c->installation, reterr);
-                if (r < 0) {
-                        b_free(c);
-                        return r;
-                }
-        }
-        r = queue_new(&c->queue);
-        if (r >= 0)
-                r = probe_memory_new(&c->probes);
-        if (r < 0) {
-                c->queue = queue_free(c->queue);
-                b_free(c);
-                return err_set(reterr, r, NULL, "cannot allocate the work queue");
-        }
         pthread_create(&c->lease_thread, NULL, lease_main, c);
         pthread_create(&c->notify_thread, NULL, notify_main, c);
         pthread_create(&c->events_thread, NULL, events_main, c);
         pthread_create(&c->relist_thread, NULL, relist_main, c);
         for (c->n_workers = 0; c->n_workers < c->cfg.workers; c->n_workers++)
                 pthread_create(&c->workers[c->n_workers], NULL, worker_main, c);
-        *ret = c;
+        *ret = TAKE_PTR(c);
         return 0;
 }
 
@@ -370,6 +485,7 @@ Controller *controller_stop(Controller *c) {
         pthread_join(c->lease_thread, NULL);
         c->queue = queue_free(c->queue);
         c->probes = probe_memory_free(c->probes);
+        c->secrets = secret_box_free(c->secrets);
         pthread_mutex_destroy(&c->lock);
         pthread_mutex_destroy(&c->network_lock);
         pthread_cond_destroy(&c->wake);

@@ -26,15 +26,24 @@ static const char *arg_data_dir = "/var/lib/berth";
 static const char *arg_database_url;
 static int arg_workers = 4;
 static long arg_relist_sec = 30;
+static const char *arg_auth;     /* BERTH_AUTH: on | off; unset: off on loopback only */
+static const char *arg_tls_cert; /* BERTH_TLS_CERT, BERTH_TLS_KEY: PEM files */
+static const char *arg_tls_key;
+static const char *arg_jwt_key_file; /* BERTH_JWT_KEY_FILE; default $BERTH_DATA_DIR/jwt.key */
+/* BERTH_MASTER_KEY_FILE: AES-256 key for secrets at rest; default $BERTH_DATA_DIR/master.key */
+static const char *arg_master_key_file;
 
 static void usage(FILE *f) {
         fprintf(f,
                 "usage: berthd [--role=all|api|controller] [--listen=ADDR:PORT] [--data-dir=DIR]\n"
                 "              [--database-url=URL] [--workers=N] [--relist-interval=SECONDS]\n"
                 "              [--log-level=debug|info|warn|error]\n"
+                "       berthd init-admin [--username NAME] [--password-file FILE]\n"
                 "environment: BERTH_LISTEN, BERTH_DATA_DIR, BERTH_DATABASE_URL (unset: embedded\n"
                 "             state store in $BERTH_DATA_DIR/state), BERTH_WORKERS, "
                 "BERTH_LOG_LEVEL,\n"
+                "             BERTH_AUTH (on|off), BERTH_TLS_CERT, BERTH_TLS_KEY, "
+                "BERTH_JWT_KEY_FILE,\n"
                 "             DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH\n");
 }
 
@@ -86,6 +95,11 @@ static int parse_args(int argc, char **argv) {
         arg_listen = env_or("BERTH_LISTEN", arg_listen);
         arg_data_dir = env_or("BERTH_DATA_DIR", arg_data_dir);
         arg_database_url = env_or("BERTH_DATABASE_URL", NULL);
+        arg_auth = env_or("BERTH_AUTH", NULL);
+        arg_tls_cert = env_or("BERTH_TLS_CERT", NULL);
+        arg_tls_key = env_or("BERTH_TLS_KEY", NULL);
+        arg_jwt_key_file = env_or("BERTH_JWT_KEY_FILE", NULL);
+        arg_master_key_file = env_or("BERTH_MASTER_KEY_FILE", NULL);
         if (getenv("BERTH_WORKERS") && parse_long(getenv("BERTH_WORKERS"), 1, 32, &v) == 0)
                 arg_workers = (int) v;
         log_set_level(log_parse_level(getenv("BERTH_LOG_LEVEL")));
@@ -141,13 +155,6 @@ static int parse_args(int argc, char **argv) {
         return 1;
 }
 
-/* The API drives Docker, which is root on the host: until authentication and TLS exist, it
- * only listens on loopback. */
-static bool listen_is_loopback(const char *listen) {
-        return strneq(listen, "127.", 4) || strneq(listen, "localhost:", 10) ||
-               strneq(listen, "[::1]:", 6);
-}
-
 static int open_state_store(EmbeddedPg **ret_pg, char **ret_conninfo, Error *err) {
         int r;
 
@@ -181,14 +188,44 @@ static int run(void) {
         DockerEngine engine;
         Error err = ERROR_INIT;
         char holder[128], host[64] = "localhost";
+        _cleanup_free_ char *jwt_key_file = NULL, *master_key_file = NULL;
+        ApiExposure exposure = {};
         sigset_t mask;
         int sig, r;
 
-        if (arg_role != ROLE_CONTROLLER && !listen_is_loopback(arg_listen)) {
-                log_error("refusing to listen on %s: listening beyond loopback needs TLS and "
-                          "authentication, which this berthd does not provide yet",
-                          arg_listen);
-                return -EPERM;
+        /* The API drives Docker, which is root on the host: beyond loopback it needs TLS and
+         * authentication (api_exposure_decide() names what is missing). */
+        if (arg_role != ROLE_CONTROLLER) {
+                r = api_exposure_decide(arg_listen, arg_auth, arg_tls_cert, arg_tls_key, &exposure,
+                                        &err);
+                if (r < 0) {
+                        log_error("%s", err.msg);
+                        return r;
+                }
+                jwt_key_file = arg_jwt_key_file ? b_strdup(arg_jwt_key_file) : NULL;
+                if (!arg_jwt_key_file) {
+                        _cleanup_(buf_release) Buf p = BUF_INIT(4096);
+                        if (buf_printf(&p, "%s/jwt.key", arg_data_dir) < 0)
+                                return -ENAMETOOLONG;
+                        jwt_key_file = buf_take(&p);
+                }
+                if (!jwt_key_file)
+                        return -ENOMEM;
+                /* The key lives in the data dir, which an external store does not create. */
+                if (!arg_jwt_key_file && mkdir(arg_data_dir, 0700) < 0 && errno != EEXIST)
+                        log_warn("cannot create data dir %s: %m", arg_data_dir);
+        }
+        /* The API (secret routes) and the controller (delivery) both need the master key. */
+        {
+                _cleanup_(buf_release) Buf p = BUF_INIT(4096);
+                if (arg_master_key_file ? buf_puts(&p, arg_master_key_file) < 0
+                                        : buf_printf(&p, "%s/master.key", arg_data_dir) < 0)
+                        return -ENAMETOOLONG;
+                master_key_file = buf_take(&p);
+                if (!master_key_file)
+                        return -ENOMEM;
+                if (!arg_master_key_file && mkdir(arg_data_dir, 0700) < 0 && errno != EEXIST)
+                        log_warn("cannot create data dir %s: %m", arg_data_dir);
         }
         r = docker_engine_from_env(&engine);
         if (r < 0) {
@@ -215,14 +252,20 @@ static int run(void) {
                 ApiConfig acfg = {.listen = arg_listen,
                                   .conninfo = conninfo,
                                   .engine = &engine,
-                                  .store_pool_size = 4};
+                                  .store_pool_size = 4,
+                                  .master_key_file = master_key_file,
+                                  .auth = exposure.auth,
+                                  .jwt_key_file = jwt_key_file,
+                                  .tls_cert_file = exposure.tls ? arg_tls_cert : NULL,
+                                  .tls_key_file = exposure.tls ? arg_tls_key : NULL};
                 r = api_server_start(&acfg, &api, &err);
                 if (r < 0) {
                         log_error("API: %s", err.msg);
                         embedded_pg_stop(pg);
                         return r;
                 }
-                log_info("API listening on http://%s", arg_listen);
+                log_info("API listening on %s://%s (authentication %s)",
+                         exposure.tls ? "https" : "http", arg_listen, exposure.auth ? "on" : "off");
         }
         if (arg_role != ROLE_API) {
                 (void) gethostname(host, sizeof(host) - 1);
@@ -231,7 +274,8 @@ static int run(void) {
                                          .engine = &engine,
                                          .workers = arg_workers,
                                          .relist_interval = (usec_t) arg_relist_sec * USEC_PER_SEC,
-                                         .holder = holder};
+                                         .holder = holder,
+                                         .master_key_file = master_key_file};
                 r = controller_start(&ccfg, &ctl, &err);
                 if (r < 0) {
                         log_error("controller: %s", err.msg);
@@ -258,6 +302,8 @@ int main(int argc, char **argv) {
 
         signal(SIGPIPE, SIG_IGN);
         alloc_install_cjson();
+        if (argc > 1 && streq(argv[1], "init-admin"))
+                return api_init_admin_main(argc - 1, argv + 1);
         r = parse_args(argc, argv);
         if (r <= 0)
                 return r < 0 ? 2 : 0;

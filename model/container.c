@@ -45,6 +45,13 @@ void container_config_release(ContainerConfig *c) {
         }
         c->files = mfree(c->files);
         c->n_files = 0;
+        for (size_t i = 0; i < c->n_secrets; i++) {
+                c->secrets[i].secret = mfree(c->secrets[i].secret);
+                c->secrets[i].env = mfree(c->secrets[i].env);
+                c->secrets[i].path = mfree(c->secrets[i].path);
+        }
+        c->secrets = mfree(c->secrets);
+        c->n_secrets = 0;
 }
 
 /* The canonical serialisation is a sequence of tagged, length-prefixed fields fed straight into
@@ -153,6 +160,17 @@ int container_config_hash(const ContainerConfig *c, char ret[65]) {
                         hash_int(&h, "size", (int64_t) c->files[i].size);
                         hasher_feed(&h, c->files[i].content, c->files[i].size);
                         hash_int(&h, "mode", c->files[i].mode);
+                }
+        }
+        /* Secrets by name and version, never by value: a new version rolls the containers, and
+         * the label reveals nothing about the value. */
+        if (c->n_secrets > 0) {
+                hash_int(&h, "secrets", (int64_t) c->n_secrets);
+                for (size_t i = 0; i < c->n_secrets; i++) {
+                        hash_str(&h, "secret", c->secrets[i].secret);
+                        hash_int(&h, "version", c->secrets[i].version);
+                        hash_str(&h, "env", c->secrets[i].env);
+                        hash_str(&h, "path", c->secrets[i].path);
                 }
         }
 

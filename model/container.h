@@ -32,6 +32,15 @@ typedef struct ContainerFile {
         unsigned mode;
 } ContainerFile;
 
+/* A secret to resolve at create time: only its name and version are in the plan (and in the
+ * config hash); the value is read from the secret store by apply, never kept in a plan. */
+typedef struct ContainerSecret {
+        char *secret;
+        int64_t version;
+        char *env;  /* deliver as env <env>=value, or */
+        char *path; /* as a file at path, mode 0400 */
+} ContainerSecret;
+
 typedef struct ContainerConfig {
         char *name;
         char *image;
@@ -60,6 +69,8 @@ typedef struct ContainerConfig {
         int health_retries;
         ContainerFile *files;
         size_t n_files;
+        ContainerSecret *secrets;
+        size_t n_secrets;
 } ContainerConfig;
 
 void container_config_release(ContainerConfig *c);

@@ -41,6 +41,13 @@ void service_spec_release(ServiceSpec *s) {
         }
         s->files = mfree(s->files);
         s->n_files = 0;
+        for (size_t i = 0; i < s->n_secrets; i++) {
+                s->secrets[i].key = mfree(s->secrets[i].key);
+                s->secrets[i].secret = mfree(s->secrets[i].secret);
+                s->secrets[i].path = mfree(s->secrets[i].path);
+        }
+        s->secrets = mfree(s->secrets);
+        s->n_secrets = 0;
 }
 
 static int bad(Error *e, const char *field, const char *what) {
@@ -262,6 +269,46 @@ static int get_files(const cJSON *spec, ServiceSpec *s, Error *e) {
         return 0;
 }
 
+static int get_secrets(const cJSON *spec, ServiceSpec *s, Error *e) {
+        const cJSON *m = member(spec, "secrets"), *it;
+        size_t n;
+        int r;
+
+        if (!m)
+                return 0;
+        if (!cJSON_IsObject(m))
+                return bad(e, "spec.secrets", "not a map");
+        n = (size_t) cJSON_GetArraySize(m);
+        if (n == 0)
+                return 0;
+        s->secrets = b_calloc(n, sizeof(*s->secrets));
+        if (!s->secrets)
+                return -ENOMEM;
+        cJSON_ArrayForEach(it, m) {
+                ServiceSecret *sec = &s->secrets[s->n_secrets++];
+                _cleanup_free_ char *as = NULL;
+
+                if (!cJSON_IsObject(it))
+                        return bad(e, "spec.secrets", "item not a map");
+                sec->key = b_strdup(it->string);
+                if (!sec->key)
+                        return -ENOMEM;
+                r = get_string(it, "secret", "spec.secrets.secret", NULL, &sec->secret, e);
+                if (r >= 0)
+                        r = get_string(it, "as", "spec.secrets.as", "env", &as, e);
+                if (r >= 0)
+                        r = get_string(it, "path", "spec.secrets.path", NULL, &sec->path, e);
+                if (r < 0)
+                        return r;
+                if (!sec->secret)
+                        return bad(e, "spec.secrets.secret", "missing");
+                sec->as_file = streq(as, "file");
+                if (sec->as_file && !sec->path)
+                        return bad(e, "spec.secrets.path", "missing");
+        }
+        return 0;
+}
+
 static int get_resources(const cJSON *spec, ServiceSpec *s, Error *e) {
         const cJSON *res = member(spec, "resources"), *cpu, *mem;
 
@@ -409,6 +456,8 @@ int service_spec_from_json(const cJSON *spec, ServiceSpec *ret, Error *reterr) {
         r = get_volumes(spec, &s, reterr);
         if (r >= 0)
                 r = get_files(spec, &s, reterr);
+        if (r >= 0)
+                r = get_secrets(spec, &s, reterr);
         if (r < 0)
                 return r;
 

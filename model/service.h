@@ -48,6 +48,14 @@ typedef struct ServiceFile {
         unsigned mode;
 } ServiceFile;
 
+/* A reference to a stored secret: delivered as env KEY=value or as a file at path (0400). */
+typedef struct ServiceSecret {
+        char *key;
+        char *secret;
+        bool as_file;
+        char *path; /* as_file only */
+} ServiceSecret;
+
 typedef struct ServiceSpec {
         char *image;
         ServiceType type;
@@ -69,6 +77,8 @@ typedef struct ServiceSpec {
         size_t n_volumes;
         ServiceFile *files;
         size_t n_files;
+        ServiceSecret *secrets;
+        size_t n_secrets;
 } ServiceSpec;
 
 int service_spec_from_json(const cJSON *spec, ServiceSpec *ret, Error *reterr) _warn_unused_result_;

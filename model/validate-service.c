@@ -30,16 +30,15 @@
 #define FILES_MAX        64
 #define FILE_CONTENT_MAX (256 * 1024)
 #define TMPFS_DEFAULT    ((int64_t) 64 << 20)
+#define SECRETS_MAX      64
 
 static const char *const spec_fields[] = {
-        "image",    "type",           "command",      "args",
-        "env",      "ports",          "plan",         "resources",
-        "replicas", "restart_policy", "healthcheck",  "networks",
-        "paused",   "volumes",        "config_files", NULL,
+        "image",  "type",      "command",      "args",           "env",         "ports",
+        "plan",   "resources", "replicas",     "restart_policy", "healthcheck", "networks",
+        "paused", "volumes",   "config_files", "secrets",        NULL,
 };
 /* In the contract, not implemented yet: refused by name so nobody is silently ignored. */
 static const char *const spec_unsupported[] = {
-        "secrets",
         "depends_on",
         "deploy",
         NULL,
@@ -292,7 +291,7 @@ static int cmp_item_key(const void *a, const void *b) {
         return strcmp((*(const cJSON *const *) a)->string, (*(const cJSON *const *) b)->string);
 }
 
-/* A new object with o's members in key order (o's keys are unique). */
+/* A new object with deep copies of o's members in key order (o's keys are unique). */
 static cJSON *sorted_copy(const cJSON *o) {
         _cleanup_free_ const cJSON **items = NULL;
         _cleanup_json_ cJSON *copy = cJSON_CreateObject();
@@ -311,8 +310,7 @@ static cJSON *sorted_copy(const cJSON *o) {
         }
         qsort(items, n, sizeof(*items), cmp_item_key);
         for (i = 0; i < n; i++)
-                if (json_add_item_take(copy, items[i]->string,
-                                       cJSON_CreateString(items[i]->valuestring)) < 0)
+                if (json_add_item_take(copy, items[i]->string, cJSON_Duplicate(items[i], true)) < 0)
                         return NULL;
         return TAKE_PTR(copy);
 }
@@ -857,6 +855,15 @@ static const char *container_path_check(const char *p) {
         return NULL;
 }
 
+/* A plain file name: [A-Za-z0-9._-]{1,255}, not "." or "..". */
+static bool file_name_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > 255 || streq(s, ".") || streq(s, ".."))
+                return false;
+        return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
 static int want_path(const cJSON *v, const char *field, const char **ret, Error *e) {
         const char *why;
         int r;
@@ -973,10 +980,12 @@ static int v_volumes(const cJSON *spec, cJSON *out, Error *e) {
                         const char *n = cJSON_GetObjectItem(vol, "name")->valuestring;
                         const char *m = cJSON_GetObjectItem(vol, "mount_path")->valuestring;
                         if (streq(pn, n) || streq(pm, m)) {
+                                /* The message reads n and m, which live in vol: delete after. */
+                                r = verr(e, -EINVAL, R_DUPLICATE, f.s,
+                                         "volume \"%s\" at %s: name or mount_path used twice", n,
+                                         m);
                                 cJSON_Delete(vol);
-                                return verr(e, -EINVAL, R_DUPLICATE, f.s,
-                                            "volume \"%s\" at %s: name or mount_path used twice", n,
-                                            m);
+                                return r;
                         }
                 }
                 r = json_add_item_take(l, NULL, vol);
@@ -1079,6 +1088,122 @@ static int v_config_files(const cJSON *spec, cJSON *out, Error *e) {
         return json_add_item_take(out, "config_files", TAKE_PTR(l));
 }
 
+static const char *const secret_fields[] = {"secret", "as", "path", NULL};
+static const char *const secret_as[] = {"env", "file", NULL};
+
+/* secrets: {KEY: {secret: NAME, as: env|file, path}}: KEY is the variable name for env, the
+ * file name under /run/secrets/ for file (unless path says otherwise). Only references are
+ * stored here: values live encrypted in the secret store. Emitted only when present. */
+static int v_secret(const cJSON *c, const cJSON *env, const cJSON *files, cJSON **ret, Error *e) {
+        Path f = path_key("spec.secrets", c->string);
+        _cleanup_json_ cJSON *o = cJSON_CreateObject();
+        const char *name, *as = "env", *path = NULL;
+        char def[PATH_MAX_LEN + 1];
+        int r;
+
+        if (!o)
+                return -ENOMEM;
+        r = check_map(c, f.s, secret_fields, NULL, NULL, e);
+        if (r < 0)
+                return r;
+        if (!spec_member(c, "secret"))
+                return verr(e, -EINVAL, R_REQUIRED, path_key(f.s, "secret").s,
+                            "is required (the name of a stored secret)");
+        r = want_string(spec_member(c, "secret"), path_key(f.s, "secret").s, NAME_MAX_LEN, &name,
+                        e);
+        if (r < 0)
+                return r;
+        if (!name_is_valid(name))
+                return verr(e, -EINVAL, R_INVALID_NAME, path_key(f.s, "secret").s,
+                            "\"%s\" is not a valid secret name (a DNS label)", name);
+        if (spec_member(c, "as")) {
+                r = want_enum(spec_member(c, "as"), path_key(f.s, "as").s, secret_as, &as, e);
+                if (r < 0)
+                        return r;
+        }
+        if (streq(as, "env")) {
+                if (strlen(c->string) > ENV_NAME_MAX || !env_name_valid(c->string))
+                        return verr(e, -EINVAL, R_INVALID_NAME, f.s,
+                                    "\"%s\" is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)",
+                                    c->string);
+                if (spec_member(c, "path"))
+                        return verr(e, -EINVAL, R_CONFLICT, path_key(f.s, "path").s,
+                                    "only a secret delivered as a file has a path");
+                if (cJSON_GetObjectItemCaseSensitive(env, c->string))
+                        return verr(e, -EINVAL, R_CONFLICT, f.s, "%s is also set in spec.env",
+                                    c->string);
+        } else {
+                if (spec_member(c, "path")) {
+                        r = want_path(spec_member(c, "path"), path_key(f.s, "path").s, &path, e);
+                        if (r < 0)
+                                return r;
+                } else {
+                        if (!file_name_valid(c->string))
+                                return verr(e, -EINVAL, R_INVALID_NAME, f.s,
+                                            "\"%s\" cannot be a file name under /run/secrets "
+                                            "(give a path)",
+                                            c->string);
+                        snprintf(def, sizeof(def), "/run/secrets/%s", c->string);
+                        path = def;
+                }
+                for (const cJSON *p = files ? files->child : NULL; p; p = p->next)
+                        if (streq(cJSON_GetObjectItem(p, "path")->valuestring, path))
+                                return verr(e, -EINVAL, R_CONFLICT, f.s, "%s is also a config file",
+                                            path);
+        }
+        r = add_string(o, "secret", name);
+        if (r >= 0)
+                r = add_string(o, "as", as);
+        if (r >= 0 && path)
+                r = add_string(o, "path", path);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+static int v_secrets(const cJSON *spec, cJSON *out, Error *e) {
+        const cJSON *v = spec_member(spec, "secrets"), *c;
+        _cleanup_json_ cJSON *m = NULL;
+        const char *dup = NULL;
+        cJSON *sorted;
+        int r;
+
+        if (!v)
+                return 0;
+        r = want_map(v, "spec.secrets", e);
+        if (r < 0)
+                return r;
+        if (cJSON_GetArraySize(v) > SECRETS_MAX)
+                return verr(e, -EINVAL, R_OUT_OF_RANGE, "spec.secrets", "has more than %d secrets",
+                            SECRETS_MAX);
+        r = json_find_duplicate_key(v, &dup);
+        if (r < 0)
+                return r;
+        if (dup)
+                return verr(e, -EINVAL, R_DUPLICATE, path_key("spec.secrets", dup).s,
+                            "is set more than once");
+        m = cJSON_CreateObject();
+        if (!m)
+                return -ENOMEM;
+        cJSON_ArrayForEach(c, v) {
+                cJSON *o = NULL;
+
+                r = v_secret(c, cJSON_GetObjectItemCaseSensitive(out, "env"),
+                             cJSON_GetObjectItemCaseSensitive(out, "config_files"), &o, e);
+                if (r >= 0)
+                        r = json_add_item_take(m, c->string, o);
+                if (r < 0)
+                        return r;
+        }
+        if (cJSON_GetArraySize(m) == 0)
+                return 0;
+        sorted = sorted_copy(m);
+        if (!sorted)
+                return -ENOMEM;
+        return json_add_item_take(out, "secrets", sorted);
+}
+
 static int v_paused(const cJSON *spec, cJSON *out, Error *e) {
         const cJSON *v = spec_member(spec, "paused");
         bool paused = false;
@@ -1137,6 +1262,8 @@ int service_spec_validate(const cJSON *spec, cJSON **ret, Error *reterr) {
                 r = v_volumes(spec, out, reterr);
         if (r >= 0)
                 r = v_config_files(spec, out, reterr);
+        if (r >= 0)
+                r = v_secrets(spec, out, reterr);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(out);

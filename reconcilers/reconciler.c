@@ -63,13 +63,13 @@ int reconcile_resource(ReconcileCtx *ctx, const char *uuid, ReconcileResult *ret
         }
 }
 
-int reconcile_preview(DockerClient *docker, const ResourceRef *ref, const Document *d, Plan *ret,
-                      Error *reterr) {
+int reconcile_preview(DockerClient *docker, Store *store, const ResourceRef *ref, const Document *d,
+                      Plan *ret, Error *reterr) {
         assert_return(docker && ref && d && ret, -EINVAL);
 
         switch (d->kind) {
         case KIND_DOCKER_SERVICE:
-                return service_preview(docker, ref, d->spec, ret, reterr);
+                return service_preview(docker, store, ref, d->spec, ret, reterr);
         default:
                 return err_set(reterr, -EOPNOTSUPP, "kind", "no reconciler for kind %s yet",
                                kind_to_string(d->kind));

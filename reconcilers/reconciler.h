@@ -16,12 +16,14 @@
 typedef struct ReconcileCtx {
         Store *store;
         DockerClient *docker;
+        const DockerEngine *engine; /* for extra clients (parallel creates) on the same engine */
         int64_t epoch;
         const char *installation; /* store_installation_id(): scopes orphans to this store */
         /* Docker does not enforce unique network names (CheckDuplicate is best effort): workers
          * creating a project's network at once made several. Held only around that create. */
         pthread_mutex_t *network_lock;
         struct ProbeMemory *probes; /* streaks of berth's own health probes; may be NULL */
+        struct SecretBox *secrets;  /* decrypts secrets at create time; may be NULL */
         usec_t now;                 /* realtime, taken once per reconcile */
 } ReconcileCtx;
 
@@ -39,5 +41,5 @@ int reconcile_resource(ReconcileCtx *ctx, const char *uuid, ReconcileResult *ret
 
 /* observe + plan, never apply: the plan the controller would execute for document d (for
  * apply?dry_run=true). `ref` carries uuid (may be empty for a new resource) and generation. */
-int reconcile_preview(DockerClient *docker, const ResourceRef *ref, const Document *d, Plan *ret,
-                      Error *reterr) _warn_unused_result_;
+int reconcile_preview(DockerClient *docker, Store *store, const ResourceRef *ref, const Document *d,
+                      Plan *ret, Error *reterr) _warn_unused_result_;

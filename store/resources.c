@@ -452,6 +452,38 @@ int store_resource_list_uuids(Store *s, char ***ret, Error *reterr) {
         return 0;
 }
 
+int store_resource_list_brief(Store *s, ResourceBrief **ret, size_t *ret_n, Error *reterr) {
+        _cleanup_pqclear_ PGresult *res = NULL;
+        _cleanup_free_ ResourceBrief *l = NULL;
+        size_t n;
+        int r;
+
+        assert_return(s && ret && ret_n, -EINVAL);
+        r = store_query(s,
+                        "SELECT uuid, phase, generation, observed_generation, deleting "
+                        "FROM resources ORDER BY uuid",
+                        0, NULL, STORE_Q_RETRY, &res, reterr);
+        if (r < 0)
+                return r;
+        n = (size_t) PQntuples(res);
+        l = b_calloc(n ? n : 1, sizeof(ResourceBrief));
+        if (!l)
+                return err_set(reterr, -ENOMEM, NULL, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+                ResourceBrief *b = &l[i];
+
+                snprintf(b->uuid, sizeof(b->uuid), "%s", strempty(store_get(res, (int) i, 0)));
+                b->phase = phase_from_string(strempty(store_get(res, (int) i, 1)));
+                if (store_get_i64(res, (int) i, 2, &b->generation) < 0 ||
+                    store_get_i64(res, (int) i, 3, &b->observed_generation) < 0)
+                        return err_set(reterr, -EIO, NULL, "state store: bad generation");
+                b->deleting = store_get_bool(res, (int) i, 4);
+        }
+        *ret = TAKE_PTR(l);
+        *ret_n = n;
+        return 0;
+}
+
 int store_resource_request_delete(Store *s, ResourceKind kind, const char *project,
                                   const char *name, const char *actor, Error *reterr) {
         _cleanup_(store_tx_release) StoreTx tx = {};

@@ -73,7 +73,16 @@ int store_resource_get_by_uuid(Store *s, const char *uuid, StoredResource *ret,
 /* kind < 0 and/or project NULL: no filter. Ordered by project, kind, name. */
 int store_resource_list(Store *s, const char *project, ResourceKind kind, StoredResource **ret,
                         size_t *ret_n, Error *reterr) _warn_unused_result_;
-/* Only uuids, for the controller's relist. */
+/* What the controller's relist needs to tell a settled resource from one to look at. */
+typedef struct ResourceBrief {
+        char uuid[37];
+        Phase phase;
+        int64_t generation, observed_generation;
+        bool deleting;
+} ResourceBrief;
+int store_resource_list_brief(Store *s, ResourceBrief **ret, size_t *ret_n,
+                              Error *reterr) _warn_unused_result_;
+/* Only uuids. */
 int store_resource_list_uuids(Store *s, char ***ret, Error *reterr) _warn_unused_result_;
 /* Marks a resource for deletion (phase DELETING, NOTIFY); the controller removes the row once
  * every Docker object is gone. Audited. -ENOENT when absent. */

@@ -15,6 +15,12 @@ void buf_release(Buf *b) {
         b->len = b->alloc = 0;
 }
 
+void buf_release_secure(Buf *b) {
+        if (b->buf)
+                explicit_bzero(b->buf, b->alloc);
+        buf_release(b);
+}
+
 void buf_reset(Buf *b) {
         b->len = 0;
         if (b->buf)

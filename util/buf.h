@@ -19,6 +19,8 @@ typedef struct Buf {
 
 void buf_init(Buf *b, size_t max);
 void buf_release(Buf *b);
+/* buf_release() that first wipes the whole allocation (explicit_bzero): for plaintext secrets. */
+void buf_release_secure(Buf *b);
 void buf_reset(Buf *b);
 int buf_append(Buf *b, const void *data, size_t n) _warn_unused_result_;
 int buf_puts(Buf *b, const char *s) _warn_unused_result_;

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #define LOG_MODULE "docker_service"
+#include <pthread.h>
+
 #include "util/common.h"
 #include "util/log.h"
 
 #include "drivers/docker/docker.h"
+#include "store/secrets.h"
 #include "util/tar.h"
 #include "reconcilers/docker_service/service.h"
 #include "reconcilers/reconciler.h"
@@ -59,24 +62,24 @@ static int ensure_network(ReconcileCtx *ctx, const ResourceRef *ref, const char 
 
 /* Create under the deterministic name; a 409 means it exists already (a crash between create
  * and start, or a second pass): adopt it if it is ours, refuse if another resource owns it. */
-static int create_or_adopt(ReconcileCtx *ctx, const ResourceRef *ref, const ContainerConfig *cfg,
+static int create_or_adopt(DockerClient *docker, const ResourceRef *ref, const ContainerConfig *cfg,
                            char **ret_id, Error *reterr) {
         _cleanup_(observed_container_release) ObservedContainer existing = {0};
         int r;
 
-        r = docker_container_create(ctx->docker, cfg, ret_id, reterr);
+        r = docker_container_create(docker, cfg, ret_id, reterr);
         if (r == -ENOENT) {
                 /* No such image: try a pull, then create again; the pull's error is the user's. */
                 err_clear(reterr);
-                r = docker_image_pull(ctx->docker, cfg->image, NULL, NULL, reterr);
+                r = docker_image_pull(docker, cfg->image, NULL, NULL, reterr);
                 if (r < 0)
                         return r;
-                r = docker_container_create(ctx->docker, cfg, ret_id, reterr);
+                r = docker_container_create(docker, cfg, ret_id, reterr);
         }
         if (r != -EEXIST)
                 return r;
         err_clear(reterr);
-        r = docker_container_inspect(ctx->docker, cfg->name, &existing, reterr);
+        r = docker_container_inspect(docker, cfg->name, &existing, reterr);
         if (r < 0)
                 return r;
         if (!existing.resource || !streq(existing.resource, ref->uuid))
@@ -107,43 +110,158 @@ static int ensure_volume(ReconcileCtx *ctx, const ResourceRef *ref, const char *
         return docker_volume_create(ctx->docker, name, labels, reterr);
 }
 
-/* Config files go in between create and start, so the process never sees them missing. */
-static int upload_files(ReconcileCtx *ctx, const ContainerConfig *cfg, const char *id,
-                        Error *reterr) {
-        _cleanup_(buf_release) Buf tar = BUF_INIT(SERVICE_FILES_MAX_ARCHIVE);
+/* What a container gets from the secret store at create time, decrypted: env entries and files.
+ * Plaintext lives only in these buffers, which are wiped when released. */
+typedef struct Revealed {
+        char **env; /* the spec's env plus "KEY=value" per env secret */
+        Buf files;  /* tar of config files and secret files */
+} Revealed;
+
+static void wipe_strv(char **l) {
+        for (char **p = l; p && *p; p++)
+                explicit_bzero(*p, strlen(*p));
+        strv_free(l);
+}
+
+static void revealed_release(Revealed *r) {
+        wipe_strv(r->env);
+        r->env = NULL;
+        if (r->files.buf)
+                explicit_bzero(r->files.buf, r->files.alloc);
+        buf_release(&r->files);
+}
+
+static int reveal_one(ReconcileCtx *ctx, const ResourceRef *ref, const ContainerSecret *s,
+                      Revealed *out, Error *reterr) {
+        _cleanup_(buf_release_secure) Buf value = BUF_INIT(SECRET_VALUE_MAX);
+        int64_t version;
+        int r;
+
+        if (!ctx->store || !ctx->secrets)
+                return err_set(reterr, -ENXIO, "spec.secrets", "no secret store configured");
+        r = store_secret_reveal(ctx->store, ctx->secrets, ref->project, s->secret, &value, &version,
+                                reterr);
+        if (r < 0)
+                return err_prefix(reterr, "secret %s", s->secret);
+        if (s->env) {
+                if (memchr(value.buf, 0, value.len))
+                        return err_set(reterr, -EINVAL, "spec.secrets",
+                                       "secret %s holds a NUL byte and cannot be an env value",
+                                       s->secret);
+                return strv_pushf(&out->env, "%s=%s", s->env, buf_str(&value));
+        }
+        return tar_add_file(&out->files, s->path + 1, value.buf, value.len, 0400);
+}
+
+/* Config files and secrets go in between create and start, so the process never sees them
+ * missing; secret files are 0400 and exist only inside Docker's storage. */
+static int reveal(ReconcileCtx *ctx, const ResourceRef *ref, const ContainerConfig *cfg,
+                  Revealed *out, Error *reterr) {
         int r = 0;
 
-        if (cfg->n_files == 0)
-                return 0;
+        out->files = BUF_INIT(SERVICE_FILES_MAX_ARCHIVE);
+        if (cfg->env && !(out->env = strv_copy(cfg->env)))
+                return -ENOMEM;
         for (size_t i = 0; r >= 0 && i < cfg->n_files; i++)
-                r = tar_add_file(&tar, cfg->files[i].path + 1, cfg->files[i].content,
+                r = tar_add_file(&out->files, cfg->files[i].path + 1, cfg->files[i].content,
                                  cfg->files[i].size, cfg->files[i].mode);
-        if (r >= 0)
-                r = tar_finish(&tar);
         if (r < 0)
                 return err_set(reterr, r, "spec.config_files", "cannot pack the config files");
-        return docker_archive_put(ctx->docker, id, "/", tar.buf, tar.len, reterr);
+        for (size_t i = 0; r >= 0 && i < cfg->n_secrets; i++)
+                r = reveal_one(ctx, ref, &cfg->secrets[i], out, reterr);
+        if (r >= 0 && out->files.len > 0)
+                r = tar_finish(&out->files);
+        return r;
+}
+
+/* Docker work of one create: the container under its deterministic name, its files, start.
+ * Touches only `docker`, so several run at once, each on its own client. */
+static int create_with(DockerClient *docker, const ResourceRef *ref, const ContainerConfig *cfg,
+                       const Revealed *rev, Error *reterr) {
+        _cleanup_free_ char *id = NULL;
+        ContainerConfig with_secrets = *cfg;
+        int r;
+
+        with_secrets.env = rev->env;
+        r = create_or_adopt(docker, ref, &with_secrets, &id, reterr);
+        if (r >= 0 && rev->files.len > 0)
+                r = docker_archive_put(docker, id, "/", rev->files.buf, rev->files.len, reterr);
+        if (r >= 0)
+                r = docker_container_start(docker, id, reterr);
+        return r;
+}
+
+/* Replicas are created in parallel (as `docker run` in a shell loop with & would be): each job
+ * has its own Docker client; secrets are revealed before, events written after, on the
+ * worker's own store connection. */
+#define CREATE_PARALLEL_MAX 8
+
+typedef struct CreateJob {
+        const DockerEngine *engine;
+        const ResourceRef *ref;
+        const Action *action;
+        Revealed rev;
+        Error err;
+        int r;
+} CreateJob;
+
+static void *create_job_run(void *userdata) {
+        CreateJob *j = userdata;
+        _cleanup_(docker_client_freep) DockerClient *d = NULL;
+
+        j->r = docker_client_new(j->engine, &d, &j->err);
+        if (j->r >= 0)
+                j->r = create_with(d, j->ref, j->action->container, &j->rev, &j->err);
+        return NULL;
+}
+
+static int create_batch(ReconcileCtx *ctx, const ResourceRef *ref, const Action *actions, size_t n,
+                        size_t *ret_done, Error *reterr) {
+        CreateJob jobs[CREATE_PARALLEL_MAX] = {};
+        pthread_t threads[CREATE_PARALLEL_MAX];
+        bool started[CREATE_PARALLEL_MAX] = {};
+        size_t done = 0;
+        int r = 0;
+
+        assert(n <= CREATE_PARALLEL_MAX);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                jobs[i] = (CreateJob){.engine = ctx->engine, .ref = ref, .action = &actions[i]};
+                r = reveal(ctx, ref, actions[i].container, &jobs[i].rev, reterr);
+        }
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                started[i] = pthread_create(&threads[i], NULL, create_job_run, &jobs[i]) == 0;
+        for (size_t i = 0; i < n; i++) {
+                if (started[i])
+                        pthread_join(threads[i], NULL);
+                else if (r >= 0)
+                        create_job_run(&jobs[i]); /* no thread to be had: do it here */
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (r >= 0 && jobs[i].r < 0) {
+                        r = jobs[i].r;
+                        *reterr = jobs[i].err;
+                        err_prefix(reterr, "create_container %s", strna(actions[i].target));
+                } else if (jobs[i].r >= 0 && (started[i] || r >= 0)) {
+                        done++;
+                        event(ctx, ref, "Normal", "ContainerCreated", "created and started %s (%s)",
+                              actions[i].target, actions[i].reason);
+                }
+                revealed_release(&jobs[i].rev);
+        }
+        *ret_done = done;
+        return r;
 }
 
 static int apply_one(ReconcileCtx *ctx, const ResourceRef *ref, const Action *a, Error *reterr) {
-        _cleanup_free_ char *id = NULL;
         int r;
 
         switch (a->type) {
         case ACTION_ENSURE_NETWORK:
                 return ensure_network(ctx, ref, a->target, reterr);
-        case ACTION_CREATE_CONTAINER:
-                r = create_or_adopt(ctx, ref, a->container, &id, reterr);
-                if (r < 0)
-                        return r;
-                r = upload_files(ctx, a->container, id, reterr);
-                if (r < 0)
-                        return r;
-                r = docker_container_start(ctx->docker, id, reterr);
-                if (r < 0)
-                        return r;
-                return event(ctx, ref, "Normal", "ContainerCreated", "created and started %s (%s)",
-                             a->target, a->reason);
+        case ACTION_CREATE_CONTAINER: {
+                size_t done;
+                return create_batch(ctx, ref, a, 1, &done, reterr);
+        }
         case ACTION_START_CONTAINER:
                 r = docker_container_start(ctx->docker, a->id ? a->id : a->target, reterr);
                 if (r < 0)
@@ -190,9 +308,23 @@ int service_apply(ReconcileCtx *ctx, const ResourceRef *ref, const Plan *plan, s
 
         for (i = 0; i < plan->n_actions; i++) {
                 const Action *a = &plan->actions[i];
+                size_t n = 0, done = 0;
 
                 log_debug("%s/%s: %s %s (%s)", ref->project, ref->name,
                           action_type_to_string(a->type), strna(a->target), strna(a->reason));
+                /* A run of creates (a scale-up, a fresh service) goes out at once. */
+                while (i + n < plan->n_actions && n < CREATE_PARALLEL_MAX &&
+                       plan->actions[i + n].type == ACTION_CREATE_CONTAINER)
+                        n++;
+                if (n > 1) {
+                        r = create_batch(ctx, ref, a, n, &done, reterr);
+                        if (r < 0) {
+                                i += done;
+                                break;
+                        }
+                        i += n - 1;
+                        continue;
+                }
                 r = apply_one(ctx, ref, a, reterr);
                 if (r < 0) {
                         err_prefix(reterr, "%s %s", action_type_to_string(a->type),

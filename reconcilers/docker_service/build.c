@@ -100,8 +100,31 @@ static int files_copy(const ServiceSpec *spec, ContainerConfig *c) {
         return 0;
 }
 
-int service_container_config(const ResourceRef *ref, const ServiceSpec *spec, unsigned index,
-                             ContainerConfig *ret, Error *reterr) {
+static int secrets_copy(const ServiceSpec *spec, const int64_t *versions, ContainerConfig *c) {
+        if (spec->n_secrets == 0)
+                return 0;
+        c->secrets = b_calloc(spec->n_secrets, sizeof(ContainerSecret));
+        if (!c->secrets)
+                return -ENOMEM;
+        for (size_t i = 0; i < spec->n_secrets; i++) {
+                const ServiceSecret *s = &spec->secrets[i];
+                ContainerSecret *cs = &c->secrets[c->n_secrets++];
+
+                cs->secret = b_strdup(s->secret);
+                cs->version = versions ? versions[i] : 0;
+                if (s->as_file)
+                        cs->path = b_strdup(s->path);
+                else
+                        cs->env = b_strdup(s->key);
+                if (!cs->secret || (!cs->path && !cs->env))
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int service_container_config(const ResourceRef *ref, const ServiceSpec *spec,
+                             const int64_t *secret_versions, unsigned index, ContainerConfig *ret,
+                             Error *reterr) {
         _cleanup_(container_config_release) ContainerConfig c = {0};
         char name[128], net[96], idx[16], hash[65];
         int r;
@@ -140,6 +163,8 @@ int service_container_config(const ResourceRef *ref, const ServiceSpec *spec, un
                 r = mounts_copy(ref, spec, index, &c);
         if (r >= 0)
                 r = files_copy(spec, &c);
+        if (r >= 0)
+                r = secrets_copy(spec, secret_versions, &c);
         if (r < 0)
                 return r;
         c.restart_max_retries = spec->restart_max_retries;

@@ -2,6 +2,7 @@
 #include "util/common.h"
 
 #include "drivers/docker/docker.h"
+#include "store/secrets.h"
 #include "reconcilers/docker_service/service.h"
 #include "reconcilers/probe-memory.h"
 #include "reconcilers/probe.h"
@@ -48,7 +49,39 @@ static int observe_probes(ProbeMemory *mem, const ServiceSpec *spec, ServiceObse
         return 0;
 }
 
-int service_observe(DockerClient *docker, ProbeMemory *probes, const ResourceRef *ref,
+static bool every_slot_filled(const ServiceSpec *spec, const ServiceObserved *o) {
+        int desired = spec->paused ? 0 : spec->replicas, filled = 0;
+
+        for (size_t i = 0; i < o->n_containers; i++)
+                if (o->containers[i].index >= 0 && o->containers[i].index < desired &&
+                    o->containers[i].state && !streq(o->containers[i].state, "removing"))
+                        filled++;
+        return desired > 0 && filled >= desired;
+}
+
+/* The version of every secret the spec references: part of the desired containers' hash. */
+static int observe_secrets(Store *store, const ResourceRef *ref, const ServiceSpec *spec,
+                           ServiceObserved *o, Error *reterr) {
+        if (spec->n_secrets == 0)
+                return 0;
+        if (!store)
+                return err_set(reterr, -ENXIO, "spec.secrets", "no secret store to read from");
+        o->secret_versions = b_calloc(spec->n_secrets, sizeof(int64_t));
+        if (!o->secret_versions)
+                return -ENOMEM;
+        for (size_t i = 0; i < spec->n_secrets; i++) {
+                int r = store_secret_get_version(store, ref->project, spec->secrets[i].secret,
+                                                 &o->secret_versions[i], reterr);
+                if (r == -ENOENT) {
+                        err_clear(reterr);
+                        o->secret_versions[i] = SECRET_MISSING;
+                } else if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int service_observe(DockerClient *docker, Store *store, ProbeMemory *probes, const ResourceRef *ref,
                     const ServiceSpec *spec, ServiceObserved *ret, Error *reterr) {
         _cleanup_(service_observed_release) ServiceObserved o = {0};
         _cleanup_strv_free_ char **filters = NULL;
@@ -71,16 +104,24 @@ int service_observe(DockerClient *docker, ProbeMemory *probes, const ResourceRef
                                 return r;
                 }
         }
-        r = name_project_network(net, sizeof(net), ref->project);
-        if (r < 0)
-                return r;
-        r = docker_network_inspect(docker, net, &net_id, reterr);
-        if (r < 0 && r != -ENOENT)
-                return r;
-        o.network_exists = r >= 0;
-        err_clear(reterr);
+        if (every_slot_filled(spec, &o))
+                /* Its containers are attached to the project network: it exists. Skipping the
+                 * inspect keeps a settled service at one Docker call per pass. */
+                o.network_exists = true;
+        else {
+                r = name_project_network(net, sizeof(net), ref->project);
+                if (r < 0)
+                        return r;
+                r = docker_network_inspect(docker, net, &net_id, reterr);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                o.network_exists = r >= 0;
+                err_clear(reterr);
+        }
 
         r = observe_probes(probes, spec, &o);
+        if (r >= 0)
+                r = observe_secrets(store, ref, spec, &o, reterr);
         if (r < 0)
                 return r;
         *ret = o;

@@ -6,8 +6,9 @@
 /* A container that exited this many times under Docker's restart policy counts as failed. */
 #define CRASH_LOOP_RESTARTS 5
 /* How soon to look again after acting, or while a replica is still starting. */
-#define REQUEUE_AFTER_ACTION   (250 * USEC_PER_MSEC)
-#define REQUEUE_WHILE_STARTING (500 * USEC_PER_MSEC)
+/* Short: one list call and a probe per pass, and readiness is what apply -> RUNNING waits on. */
+#define REQUEUE_AFTER_ACTION   (100 * USEC_PER_MSEC)
+#define REQUEUE_WHILE_STARTING (100 * USEC_PER_MSEC)
 
 void service_observed_release(ServiceObserved *o) {
         if (!o)
@@ -15,6 +16,7 @@ void service_observed_release(ServiceObserved *o) {
         observed_containers_free(o->containers, o->n_containers);
         b_free(o->probes);
         strv_free(o->volumes);
+        b_free(o->secret_versions);
         *o = (ServiceObserved){0};
 }
 
@@ -191,7 +193,7 @@ static int plan_slot(const ServiceSpec *spec, const ServiceObserved *obs, const 
         ProbeStatus probe = {0};
         int r;
 
-        r = service_container_config(ref, spec, index, &want, reterr);
+        r = service_container_config(ref, spec, obs->secret_versions, index, &want, reterr);
         if (r < 0)
                 return r;
         want_hash = label_value(want.labels, LABEL_CONFIG_HASH);
@@ -408,6 +410,24 @@ int service_plan(const ResourceRef *ref, const ServiceSpec *spec, const ServiceO
 
         desired = spec->paused ? 0 : (unsigned) spec->replicas;
         t.desired = (int) desired;
+        /* A referenced secret that does not exist: nothing can be created or rolled until the
+         * user stores it (setting it notifies this resource). Running replicas are left alone. */
+        for (size_t i = 0; obs->secret_versions && i < spec->n_secrets; i++)
+                if (obs->secret_versions[i] == SECRET_MISSING) {
+                        p.status.phase = PHASE_FAILED;
+                        p.status.observed_generation = ref->generation;
+                        p.status.replicas_desired = t.desired;
+                        r = set_message(&p.status,
+                                        "secret \"%s\" (spec.secrets.%s) does not exist in project "
+                                        "%s: berth secret set %s -p %s ...",
+                                        spec->secrets[i].secret, spec->secrets[i].key, ref->project,
+                                        spec->secrets[i].secret, ref->project);
+                        if (r < 0)
+                                return r;
+                        *ret = p;
+                        plan_init(&p);
+                        return 0;
+                }
         if (!obs->network_exists && desired > 0) {
                 char net[96];
                 r = name_project_network(net, sizeof(net), ref->project);

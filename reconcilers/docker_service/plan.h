@@ -13,9 +13,11 @@
 
 #define SERVICE_ROLE "app"
 
-/* The container berth wants at replica `index`, config-hash label included. */
-int service_container_config(const ResourceRef *ref, const ServiceSpec *spec, unsigned index,
-                             ContainerConfig *ret, Error *reterr) _warn_unused_result_;
+/* The container berth wants at replica `index`, config-hash label included. secret_versions:
+ * parallel to spec->secrets (NULL when the spec has none). */
+int service_container_config(const ResourceRef *ref, const ServiceSpec *spec,
+                             const int64_t *secret_versions, unsigned index, ContainerConfig *ret,
+                             Error *reterr) _warn_unused_result_;
 
 /* Decides the actions and the status for one pass. `now` is realtime usec. */
 int service_plan(const ResourceRef *ref, const ServiceSpec *spec, const ServiceObserved *obs,

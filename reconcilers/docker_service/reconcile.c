@@ -66,7 +66,7 @@ int service_reconcile(ReconcileCtx *ctx, const StoredResource *r, ReconcileResul
                 (void) fail_status(ctx, r, PHASE_FAILED, &err, NULL);
                 return err_set(reterr, q, err.field, "%s", err.msg);
         }
-        q = service_observe(ctx->docker, ctx->probes, &r->ref, &spec, &obs, reterr);
+        q = service_observe(ctx->docker, ctx->store, ctx->probes, &r->ref, &spec, &obs, reterr);
         if (q < 0)
                 return q;
         q = service_plan(&r->ref, &spec, &obs, ctx->now, &plan, reterr);
@@ -105,8 +105,8 @@ int service_reconcile(ReconcileCtx *ctx, const StoredResource *r, ReconcileResul
         return 0;
 }
 
-int service_preview(DockerClient *docker, const ResourceRef *ref, const cJSON *spec_json, Plan *ret,
-                    Error *reterr) {
+int service_preview(DockerClient *docker, Store *store, const ResourceRef *ref,
+                    const cJSON *spec_json, Plan *ret, Error *reterr) {
         _cleanup_(service_spec_release) ServiceSpec spec = {0};
         _cleanup_(service_observed_release) ServiceObserved obs = {0};
         int q;
@@ -114,7 +114,7 @@ int service_preview(DockerClient *docker, const ResourceRef *ref, const cJSON *s
         q = service_spec_from_json(spec_json, &spec, reterr);
         if (q < 0)
                 return q;
-        q = service_observe(docker, NULL, ref, &spec, &obs, reterr);
+        q = service_observe(docker, store, NULL, ref, &spec, &obs, reterr);
         if (q < 0)
                 return q;
         return service_plan(ref, &spec, &obs, now_realtime(), ret, reterr);

@@ -3,16 +3,22 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "model/observed.h"
 
 /* What observe() saw for one docker_service: the plain input of plan(). */
+#define SECRET_MISSING ((int64_t) -1)
+
 typedef struct ServiceObserved {
         bool network_exists;
         ObservedContainer *containers; /* every container labelled with the resource's uuid */
         size_t n_containers;
         ProbeStatus *probes; /* berth's own http/tcp probe per container, parallel array */
         char **volumes;      /* names of the volumes labelled with the resource's uuid */
+        /* Version of each spec secret in the secret store (parallel to ServiceSpec.secrets),
+         * SECRET_MISSING when it does not exist. NULL: the service uses no secret. */
+        int64_t *secret_versions;
 } ServiceObserved;
 
 void service_observed_release(ServiceObserved *o);

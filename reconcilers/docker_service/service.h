@@ -11,8 +11,10 @@ typedef struct StoredResource StoredResource;
 
 /* Lists the resource's containers (one Docker call), checks its network, probes http/tcp. */
 typedef struct ProbeMemory ProbeMemory;
-/* probes: the controller's memory of earlier probes (NULL: probe everything now). */
-int service_observe(DockerClient *docker, ProbeMemory *probes, const ResourceRef *ref,
+typedef struct Store Store;
+/* probes: the controller's memory of earlier probes (NULL: probe everything now). store: read
+ * for the versions of referenced secrets. */
+int service_observe(DockerClient *docker, Store *store, ProbeMemory *probes, const ResourceRef *ref,
                     const ServiceSpec *spec, ServiceObserved *ret,
                     Error *reterr) _warn_unused_result_;
 /* Runs the plan's actions in order; each is idempotent. Stops at the first error.
@@ -21,5 +23,5 @@ int service_apply(ReconcileCtx *ctx, const ResourceRef *ref, const Plan *plan, s
                   Error *reterr) _warn_unused_result_;
 int service_reconcile(ReconcileCtx *ctx, const StoredResource *r, ReconcileResult *ret,
                       Error *reterr) _warn_unused_result_;
-int service_preview(DockerClient *docker, const ResourceRef *ref, const cJSON *spec_json, Plan *ret,
-                    Error *reterr) _warn_unused_result_;
+int service_preview(DockerClient *docker, Store *store, const ResourceRef *ref,
+                    const cJSON *spec_json, Plan *ret, Error *reterr) _warn_unused_result_;

@@ -57,7 +57,19 @@ static void load_observed(const cJSON *j, const ResourceRef *ref, const ServiceS
         const cJSON *vols = cJSON_GetObjectItemCaseSensitive(j, "volumes"), *v;
 
         o->network_exists = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "network_exists"));
-        cJSON_ArrayForEach(v, vols) assert_int_equal(strv_push(&o->volumes, v->valuestring), 0);
+        cJSON_ArrayForEach(v, vols) {
+                assert_int_equal(strv_push(&o->volumes, v->valuestring), 0);
+        }
+        vols = cJSON_GetObjectItemCaseSensitive(j, "secret_versions");
+        if (vols) {
+                size_t k = 0;
+                o->secret_versions =
+                        b_calloc((size_t) cJSON_GetArraySize(vols) + 1, sizeof(int64_t));
+                assert_non_null(o->secret_versions);
+                cJSON_ArrayForEach(v, vols) {
+                        o->secret_versions[k++] = (int64_t) v->valuedouble;
+                }
+        }
         o->containers = b_calloc(n ? n : 1, sizeof(ObservedContainer));
         o->probes = b_calloc(n ? n : 1, sizeof(ProbeStatus));
         assert_non_null(o->containers);
@@ -81,8 +93,9 @@ static void load_observed(const cJSON *j, const ResourceRef *ref, const ServiceS
                 oc->restart_count = int_or(c, "restart_count", 0);
                 if (hash && streq(hash, "current") && oc->index >= 0) {
                         _cleanup_(container_config_release) ContainerConfig want = {0};
-                        assert_int_equal(service_container_config(ref, spec, (unsigned) oc->index,
-                                                                  &want, NULL),
+                        assert_int_equal(service_container_config(ref, spec, o->secret_versions,
+                                                                  (unsigned) oc->index, &want,
+                                                                  NULL),
                                          0);
                         for (char **l = want.labels; *l; l++)
                                 if (strneq(*l, LABEL_CONFIG_HASH "=",
