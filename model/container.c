@@ -29,6 +29,7 @@ void container_config_release(ContainerConfig *c) {
         c->labels = strv_free(c->labels);
         c->network = mfree(c->network);
         c->aliases = strv_free(c->aliases);
+        c->extra_networks = strv_free(c->extra_networks);
         for (size_t i = 0; i < c->n_ports; i++)
                 port_binding_release(&c->ports[i]);
         c->ports = mfree(c->ports);
@@ -152,7 +153,9 @@ int container_config_hash(const ContainerConfig *c, char ret[65]) {
         hash_str(&h, "hostname", c->hostname);
         hash_str(&h, "working_dir", c->working_dir);
         hash_int(&h, "stop_timeout", c->stop_timeout);
-        /* Only when present, so containers made before config files existed keep their hash. */
+        /* Only when present, so containers made before these existed keep their hash. */
+        if (c->extra_networks)
+                hash_strv(&h, "extra_networks", c->extra_networks);
         if (c->n_files > 0) {
                 hash_int(&h, "files", (int64_t) c->n_files);
                 for (size_t i = 0; i < c->n_files; i++) {

@@ -49,10 +49,11 @@ typedef struct ContainerConfig {
         char *working_dir;
         Strv entrypoint; /* NULL: image default */
         Strv cmd;
-        Strv env;      /* "K=V" */
-        Strv labels;   /* "k=v" */
-        char *network; /* attach at create */
-        Strv aliases;  /* DNS aliases on that network */
+        Strv env;            /* "K=V" */
+        Strv labels;         /* "k=v" */
+        char *network;       /* attach at create */
+        Strv aliases;        /* DNS aliases on that network (and on extra_networks) */
+        Strv extra_networks; /* joined after create, before start */
         PortBinding *ports;
         size_t n_ports;
         MountSpec *mounts;

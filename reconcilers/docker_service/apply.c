@@ -174,8 +174,35 @@ static int reveal(ReconcileCtx *ctx, const ResourceRef *ref, const ContainerConf
         return r;
 }
 
-/* Docker work of one create: the container under its deterministic name, its files, start.
- * Touches only `docker`, so several run at once, each on its own client. */
+/* Joins the extra networks with the same DNS aliases; they must exist (berth does not own a
+ * network a user names). Docker accepts a connect of a created container to any name and fails
+ * only at start: ask first, to say which one is missing. */
+static int join_networks(DockerClient *docker, const ContainerConfig *cfg, const char *id,
+                         Error *reterr) {
+        for (char **n = cfg->extra_networks; n && *n; n++) {
+                _cleanup_free_ char *net_id = NULL;
+                int r;
+
+                r = docker_network_inspect(docker, *n, &net_id, reterr);
+                if (r == -ENOENT)
+                        return err_set(reterr, r, "spec.networks",
+                                       "network %s does not exist (create it with docker network "
+                                       "create, or remove it from spec.networks)",
+                                       *n);
+                if (r >= 0)
+                        r = docker_network_connect(docker, *n, id, cfg->aliases, reterr);
+                if (r == -EEXIST)
+                        err_clear(reterr);
+                else if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Docker work of one create: the container under its deterministic name, its networks, its
+ * files, start. A container that cannot be completed is removed, so the next pass creates it
+ * whole rather than starting a half-made one. Touches only `docker`, so several run at once,
+ * each on its own client. */
 static int create_with(DockerClient *docker, const ResourceRef *ref, const ContainerConfig *cfg,
                        const Revealed *rev, Error *reterr) {
         _cleanup_free_ char *id = NULL;
@@ -184,10 +211,15 @@ static int create_with(DockerClient *docker, const ResourceRef *ref, const Conta
 
         with_secrets.env = rev->env;
         r = create_or_adopt(docker, ref, &with_secrets, &id, reterr);
+        if (r < 0)
+                return r;
+        r = join_networks(docker, cfg, id, reterr);
         if (r >= 0 && rev->files.len > 0)
                 r = docker_archive_put(docker, id, "/", rev->files.buf, rev->files.len, reterr);
         if (r >= 0)
                 r = docker_container_start(docker, id, reterr);
+        if (r < 0)
+                DISCARD(docker_container_remove(docker, id, true, false, NULL));
         return r;
 }
 
@@ -264,8 +296,16 @@ static int apply_one(ReconcileCtx *ctx, const ResourceRef *ref, const Action *a,
         }
         case ACTION_START_CONTAINER:
                 r = docker_container_start(ctx->docker, a->id ? a->id : a->target, reterr);
-                if (r < 0)
+                if (r < 0) {
+                        /* A container Docker cannot start (seen after a dockerd restart: "task
+                         * already exists", forever) is replaced: the next pass creates it anew. */
+                        DISCARD(docker_container_remove(ctx->docker, a->id ? a->id : a->target,
+                                                        true, false, NULL));
+                        event(ctx, ref, "Warning", "ContainerReplaced",
+                              "%s could not be started and was removed to be created again: %s",
+                              a->target, reterr ? reterr->msg : "");
                         return r;
+                }
                 return event(ctx, ref, "Normal", "ContainerStarted", "started %s (%s)", a->target,
                              a->reason);
         case ACTION_REMOVE_CONTAINER:

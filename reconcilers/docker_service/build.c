@@ -151,6 +151,8 @@ int service_container_config(const ResourceRef *ref, const ServiceSpec *spec,
                 return -ENOMEM;
         if (spec->env && !(c.env = strv_copy(spec->env)))
                 return -ENOMEM;
+        if (spec->networks && !(c.extra_networks = strv_copy(spec->networks)))
+                return -ENOMEM;
         /* Reachable by the service name (all replicas answer it) and by its own name. */
         r = strv_push(&c.aliases, ref->name);
         if (r >= 0)
