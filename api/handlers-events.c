@@ -14,6 +14,7 @@
 
 #include "api/api.h"
 #include "model/resource.h"
+#include "store/audit.h"
 #include "store/store.h"
 
 /* GET /api/v1/events?project=&kind=&name=&after=N&limit=N[&follow=true]
@@ -452,4 +453,28 @@ int api_handle_events(ApiRequest *req, ApiReply *reply, Error *reterr) {
         if (follow)
                 return events_follow(req, &f, after, reply, reterr);
         return events_list(req, &f, after, (int) limit, reply, reterr);
+}
+
+/* The audit trail across projects (admins): every apply, delete, action, secret change and
+ * login, with its actor. Audit rows outlive the resources they name. */
+int api_handle_audit_list(ApiRequest *req, ApiReply *reply, Error *reterr) {
+        _cleanup_(pool_lease_release) PoolLease lease = {};
+        _cleanup_(cjson_deletep) cJSON *items = NULL, *o = NULL;
+        int64_t after, limit;
+        int r;
+
+        r = api_query_int(req, "after", 0, 0, INT64_MAX, &after, reterr);
+        if (r >= 0)
+                r = api_query_int(req, "limit", 100, 1, 1000, &limit, reterr);
+        if (r >= 0)
+                r = api_store(req, &lease, reterr);
+        if (r >= 0)
+                r = store_audit_list(lease.store, NULL, after, (int) limit, &items, reterr);
+        if (r < 0)
+                return r;
+        o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToObject(o, "items", items))
+                return err_set(reterr, -ENOMEM, NULL, "out of memory");
+        items = NULL;
+        return api_reply_json(reply, 200, TAKE_PTR(o));
 }

@@ -64,6 +64,16 @@ static const cJSON *status_member(const StoredResource *row, const char *key) {
         return row->status ? cJSON_GetObjectItemCaseSensitive(row->status, key) : NULL;
 }
 
+/* {kind, name, project}: how every answer about one resource starts. */
+static int add_identity(cJSON *o, ResourceKind kind, const char *name, const char *project) {
+        int r = json_add_string(o, "kind", kind_to_string(kind));
+        if (r >= 0)
+                r = json_add_string(o, "name", name);
+        if (r >= 0)
+                r = json_add_string(o, "project", project);
+        return r;
+}
+
 static cJSON *list_item(const StoredResource *row) {
         _cleanup_(cjson_deletep) cJSON *o = cJSON_CreateObject();
         const cJSON *msg = status_member(row, "message");
@@ -72,11 +82,7 @@ static cJSON *list_item(const StoredResource *row) {
 
         if (!o)
                 return NULL;
-        r = json_add_string(o, "kind", kind_to_string(row->ref.kind));
-        if (r >= 0)
-                r = json_add_string(o, "name", row->ref.name);
-        if (r >= 0)
-                r = json_add_string(o, "project", row->ref.project);
+        r = add_identity(o, row->ref.kind, row->ref.name, row->ref.project);
         if (r >= 0)
                 r = json_add_string(o, "environment", row->environment);
         if (r >= 0)
@@ -246,11 +252,7 @@ int api_handle_resource_delete(ApiRequest *req, ApiReply *reply, Error *reterr) 
         o = cJSON_CreateObject();
         if (!o)
                 return err_set(reterr, -ENOMEM, NULL, "out of memory");
-        r = json_add_string(o, "kind", kind_to_string(req->kind));
-        if (r >= 0)
-                r = json_add_string(o, "name", req->name);
-        if (r >= 0)
-                r = json_add_string(o, "project", project);
+        r = add_identity(o, req->kind, req->name, project);
         if (r >= 0)
                 r = json_add_string(o, "phase", phase_to_string(PHASE_DELETING));
         if (r < 0)
@@ -410,35 +412,108 @@ int api_handle_resource_logs(ApiRequest *req, ApiReply *reply, Error *reterr) {
 /* ---- actions -------------------------------------------------------------------------------- */
 
 /* Actions per kind, added here as reconcilers grow them (restart, switchover, backup, run ...).
- * The route stays so clients get a stable error until then. */
+ * An action acts on the stored resource `row`, on the caller's store connection. */
+typedef int (*ApiActionFn)(ApiRequest *req, Store *s, const StoredResource *row, ApiReply *reply,
+                           Error *reterr);
+
 typedef struct ApiAction {
         ResourceKind kind;
         const char *action;
-        ApiHandler handler;
+        ApiActionFn handler;
         const char *usage;
 } ApiAction;
 
+/* pause / resume write spec.paused, as `kubectl scale` writes spec.replicas: the change is a new
+ * generation, audited with the caller, and a GitOps sync sees it as drift. */
+static int set_paused(ApiRequest *req, Store *s, const StoredResource *row, bool paused,
+                      ApiReply *reply, Error *reterr) {
+        _cleanup_(cjson_deletep) cJSON *doc = cJSON_CreateObject(), *o = NULL;
+        _cleanup_(document_release) Document d = {};
+        cJSON *meta, *spec;
+        ApplyOutcome outcome;
+        int64_t generation;
+        char uuid[37];
+        int r;
+
+        if (!doc)
+                return err_set(reterr, -ENOMEM, NULL, "out of memory");
+        meta = cJSON_AddObjectToObject(doc, "metadata");
+        spec = cJSON_Duplicate(row->spec, true);
+        if (!meta || !spec || !cJSON_AddItemToObject(doc, "spec", spec))
+                return err_set(reterr, -ENOMEM, NULL, "out of memory");
+        if (!cJSON_AddStringToObject(doc, "kind", kind_to_string(row->ref.kind)) ||
+            !cJSON_AddStringToObject(meta, "name", row->ref.name) ||
+            !cJSON_AddStringToObject(meta, "project", row->ref.project) ||
+            !cJSON_AddStringToObject(meta, "environment", strempty(row->environment)) ||
+            (row->labels &&
+             !cJSON_AddItemToObject(meta, "labels", cJSON_Duplicate(row->labels, true))))
+                return err_set(reterr, -ENOMEM, NULL, "out of memory");
+        cJSON_DeleteItemFromObjectCaseSensitive(spec, "paused");
+        if (!cJSON_AddBoolToObject(spec, "paused", paused))
+                return err_set(reterr, -ENOMEM, NULL, "out of memory");
+        r = document_from_json(doc, &d, reterr);
+        if (r < 0)
+                return r;
+        r = store_resource_apply(s, &d, api_actor(req), &outcome, uuid, &generation, reterr);
+        if (r < 0)
+                return r;
+        /* The apply row says what changed; this one says which action asked for it. */
+        r = store_audit_add(s, api_actor(req), req->action, uuid, apply_outcome_to_string(outcome),
+                            reterr);
+        if (r < 0)
+                return r;
+        log_info("%s %s %s/%s by %s: %s", req->action, kind_to_string(row->ref.kind),
+                 row->ref.project, row->ref.name, api_actor(req), apply_outcome_to_string(outcome));
+
+        o = cJSON_CreateObject();
+        if (!o)
+                return err_set(reterr, -ENOMEM, NULL, "out of memory");
+        r = add_identity(o, row->ref.kind, row->ref.name, row->ref.project);
+        if (r >= 0)
+                r = json_add_string(o, "action", req->action);
+        if (r >= 0)
+                r = json_add_string(o, "outcome", apply_outcome_to_string(outcome));
+        if (r >= 0)
+                r = json_add_int(o, "generation", generation);
+        if (r >= 0)
+                r = json_add_string(o, "message",
+                                    outcome == APPLY_UNCHANGED
+                                            ? (paused ? "already paused" : "already running")
+                                            : (paused ? "pausing: every replica stops"
+                                                      : "resuming: replicas start again"));
+        if (r < 0)
+                return err_set(reterr, r, NULL, "out of memory");
+        return api_reply_json(reply, 202, TAKE_PTR(o));
+}
+
+static int action_pause(ApiRequest *req, Store *s, const StoredResource *row, ApiReply *reply,
+                        Error *reterr) {
+        return set_paused(req, s, row, true, reply, reterr);
+}
+
+static int action_resume(ApiRequest *req, Store *s, const StoredResource *row, ApiReply *reply,
+                         Error *reterr) {
+        return set_paused(req, s, row, false, reply, reterr);
+}
+
 static const ApiAction api_actions[] = {
-        {_KIND_INVALID, NULL, NULL, NULL}, /* sentinel */
+        {KIND_DOCKER_SERVICE, "pause", action_pause, "stop every replica (spec.paused: true)"},
+        {KIND_DOCKER_SERVICE, "resume", action_resume, "start the replicas again"},
 };
 
 int api_handle_resource_action(ApiRequest *req, ApiReply *reply, Error *reterr) {
         _cleanup_(stored_resource_releasep) StoredResource row = {};
+        _cleanup_(pool_lease_release) PoolLease lease = {};
         int r;
 
-        {
-                _cleanup_(pool_lease_release) PoolLease lease = {};
-                r = api_store(req, &lease, reterr);
-                if (r >= 0)
-                        r = resource_lookup(req, lease.store, &row, reterr);
-                if (r < 0)
-                        return r;
-        }
-
+        r = api_store(req, &lease, reterr);
+        if (r >= 0)
+                r = resource_lookup(req, lease.store, &row, reterr);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < ELEMENTSOF(api_actions); i++)
-                if (api_actions[i].action && api_actions[i].kind == req->kind &&
-                    streq(api_actions[i].action, req->action))
-                        return api_actions[i].handler(req, reply, reterr);
+                if (api_actions[i].kind == req->kind && streq(api_actions[i].action, req->action))
+                        return api_actions[i].handler(req, lease.store, &row, reply, reterr);
 
         return err_setr(reterr, -ENOENT, "ACTION_NOT_SUPPORTED", NULL,
                         "action %s is not supported for kind %s yet", req->action,

@@ -60,6 +60,8 @@ const ApiRoute api_routes[] = {
          "{username, password, admin} -> a user"},
         {"GET", "/api/v1/users", api_handle_user_list, API_ROLE_ADMIN,
          "users with their memberships"},
+        {"GET", "/api/v1/audit", api_handle_audit_list, API_ROLE_ADMIN,
+         "?after=&limit= -> the audit trail, oldest first: who did what, when, with what result"},
         {"GET", "/api/v1/projects/{project}/members", api_handle_member_list, API_ROLE_VIEWER,
          "the project's members and roles"},
         {"PUT", "/api/v1/projects/{project}/members/{user}", api_handle_member_put, API_ROLE_OWNER,

@@ -89,7 +89,7 @@ echo
 echo "Re-applying the document answers \`outcome: $outcome\`; its generation was $gen0 before and $gen1"
 echo "after all those POSTs (no new generation, no spec notification). Over both POST runs the audit"
 echo "table grew from $audit0 to $audit1 rows (one row per apply, unchanged included) and"
-echo "\`berth_reconciles_total\` from $rec0 to $rec1 (the periodic relist reconciles all $N every ~30 s)."
+echo "\`berth_reconciles_total\` from $rec0 to $rec1 (an unchanged apply queues no reconcile)."
 echo
 echo "CLI round trips (hyperfine -N, 2 warm-ups; \`berth\` talks to the same berthd):"
 echo

@@ -12,7 +12,7 @@ blog "apply-to-running: ${BENCH_RUNS:-5} runs (+${BENCH_WARMUP:-1} warm-up), pro
 $BENCH_PY apply-to-running --runs "${BENCH_RUNS:-5}" --warmup "${BENCH_WARMUP:-1}"
 cat <<MD
 Each berth sample: POST /api/v1/apply of one docker_service (busybox httpd, \`healthcheck: {type: http,
-interval: 1s}\`), then GET /api/v1/resources/docker_service/NAME every 20 ms on one keep-alive
+interval: 1s, timeout: 1s}\`), then GET /api/v1/resources/docker_service/NAME every 20 ms on one keep-alive
 connection until \`phase == RUNNING\` and \`observed_generation == generation\` (and 10/10 ready); then
 DELETE and wait until the resource and its containers are gone (not timed). Each peer sample: the
 docker CLI command(s) a user would type, then the containers' bridge IPs (Engine API inspect) polled

@@ -13,7 +13,7 @@ cat <<MD
 Timed from just before \`docker kill NAME\` (or \`kill -9\` of \`docker inspect -f {{.State.Pid}}\`) until
 the Engine API shows the container running with a new PID ("running"), then until an HTTP GET to its
 bridge IP:8080 answers 200 ("answers"), both polled every 20 ms. berth: one replica, \`healthcheck:
-{type: http, interval: 1s}\`; before each kill we wait for berth to report RUNNING again, then a random
+{type: http, interval: 1s, timeout: 1s}\`; before each kill we wait for berth to report RUNNING again, then a random
 0.5–1.5 s (so kills fall at random phases of berth's 1 s probe cycle). Worker row: a \`sleep 3600\`
 replica with no healthcheck, berthd \`--relist-interval 30\` (the default).
 Docker crash case: a fresh \`--restart=always\` container per sample, so each crash is a first crash

@@ -226,7 +226,7 @@ static int create_with(DockerClient *docker, const ResourceRef *ref, const Conta
 /* Replicas are created in parallel (as `docker run` in a shell loop with & would be): each job
  * has its own Docker client; secrets are revealed before, events written after, on the
  * worker's own store connection. */
-#define CREATE_PARALLEL_MAX 8
+#define CREATE_PARALLEL_MAX 16
 
 typedef struct CreateJob {
         const DockerEngine *engine;

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# pause / resume actions: every replica stops with phase PAUSED, then starts again; each is a new
+# generation with its actor in the audit trail.
+. "$(dirname "$0")/lib.sh"
+
+start_berthd main
+apply_yaml >/dev/null <<'YAML'
+kind: docker_service
+metadata: {name: app, project: __PROJECT__}
+spec: {image: berth/busybox:latest, type: worker, command: [sleep, "3600"], replicas: 2}
+YAML
+check "RUNNING" berth wait docker_service app --project "$PROJECT" --for phase=RUNNING --timeout 60s
+out=$(berth do docker_service app pause --project "$PROJECT")
+check "pause answers" contains "$out" "pausing"
+check "PAUSED" berth wait docker_service app --project "$PROJECT" --for phase=PAUSED --timeout 60s
+check "no replica runs while paused" wait_until 20 running_is 0
+out=$(berth do docker_service app pause --project "$PROJECT")
+check "pause again changes nothing" contains "$out" "already paused"
+berth do docker_service app resume --project "$PROJECT" >/dev/null
+check "resume: RUNNING again" berth wait docker_service app --project "$PROJECT" --for phase=RUNNING --timeout 60s
+check "both replicas back" wait_until 20 running_is 2
+check "spec.paused reflects it" bash -c "$BERTH_BIN get docker_service app --project $PROJECT -o json | grep -q '\"paused\": *false'"
+audit=$(curl -fsS "$BERTH_SERVER/api/v1/audit?limit=1000")
+check "the audit trail has the pause with its actor" bash -c "grep -q '\"actor\":\"local\",\"action\":\"pause\"' <<<'$audit'"
+code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$BERTH_SERVER/api/v1/resources/docker_service/app/actions/fly?project=$PROJECT")
+check "an unknown action: 404" test "$code" = 404
+finish
