@@ -313,6 +313,8 @@ int api_handle_token_delete(ApiRequest *req, ApiReply *reply, Error *reterr);
 int api_handle_user_create(ApiRequest *req, ApiReply *reply, Error *reterr);
 int api_handle_user_list(ApiRequest *req, ApiReply *reply, Error *reterr);
 int api_handle_audit_list(ApiRequest *req, ApiReply *reply, Error *reterr);
+int api_handle_quota_get(ApiRequest *req, ApiReply *reply, Error *reterr);
+int api_handle_quota_put(ApiRequest *req, ApiReply *reply, Error *reterr);
 int api_handle_member_list(ApiRequest *req, ApiReply *reply, Error *reterr);
 int api_handle_member_put(ApiRequest *req, ApiReply *reply, Error *reterr);
 int api_handle_member_delete(ApiRequest *req, ApiReply *reply, Error *reterr);

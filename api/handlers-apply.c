@@ -9,7 +9,9 @@
 #include "api/api.h"
 #include "model/document.h"
 #include "model/plan.h"
+#include "model/quota.h"
 #include "reconcilers/reconciler.h"
+#include "store/quotas.h"
 #include "store/store.h"
 
 /* POST /api/v1/apply[?dry_run=true]
@@ -44,6 +46,15 @@ static void stored_resource_releasep(StoredResource *r) {
         stored_resource_release(r);
 }
 
+typedef struct StoredList {
+        StoredResource *v;
+        size_t n;
+} StoredList;
+
+static void stored_resources_freep(StoredList *l) {
+        stored_resources_free(l->v, l->n);
+}
+
 static cJSON *result_new(const Document *d, ApplyOutcome outcome, int64_t generation,
                          const char *uuid) {
         _cleanup_(cjson_deletep) cJSON *o = cJSON_CreateObject();
@@ -63,6 +74,44 @@ static cJSON *result_new(const Document *d, ApplyOutcome outcome, int64_t genera
         if (r >= 0)
                 r = json_add_string(o, "uuid", isempty(uuid) ? NULL : uuid);
         return r < 0 ? NULL : TAKE_PTR(o);
+}
+
+/* Inside the apply's transaction, after its upserts: every project of the request that has a
+ * quota must still fit, summed over all its stored services (the new ones included). The
+ * quota row is locked, so concurrent applies to one project are checked one after the other. */
+static int check_quotas(Store *tx, const DocList *l, Error *reterr) {
+        for (size_t i = 0; i < l->n; i++) {
+                _cleanup_(stored_resources_freep) StoredList rows = {};
+                const char *project = l->docs[i].project;
+                QuotaUsage use = {0};
+                ProjectQuota q;
+                bool seen = false;
+                int r;
+
+                for (size_t j = 0; j < i && !seen; j++)
+                        seen = streq(l->docs[j].project, project);
+                if (seen)
+                        continue;
+                r = store_quota_get(tx, project, true, &q, reterr);
+                if (r < 0)
+                        return r;
+                if (quota_is_empty(&q))
+                        continue;
+                r = store_resource_list(tx, project, KIND_DOCKER_SERVICE, &rows.v, &rows.n, reterr);
+                if (r < 0)
+                        return r;
+                for (size_t k = 0; k < rows.n; k++) {
+                        if (rows.v[k].ref.deleting)
+                                continue;
+                        r = quota_add_service(&q, rows.v[k].ref.name, rows.v[k].spec, &use, reterr);
+                        if (r < 0)
+                                return r;
+                }
+                r = quota_check(&q, project, &use, reterr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static int apply_commit(ApiRequest *req, const DocList *l, cJSON *results, Error *reterr) {
@@ -92,6 +141,9 @@ static int apply_commit(ApiRequest *req, const DocList *l, cJSON *results, Error
                 if (r < 0)
                         return err_set(reterr, r, NULL, "out of memory");
         }
+        r = check_quotas(tx, l, reterr);
+        if (r < 0)
+                return r;
         r = store_commit(tx, reterr);
         if (r < 0)
                 return r;

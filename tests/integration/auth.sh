@@ -195,6 +195,8 @@ MATRIX=(
 "POST /api/v1/users|POST|/api/v1/users|{\"username\":\"u-{W}-{P}\",\"password\":\"12345678\"}|403/FORBIDDEN 403 403 403 201|403 403 403 403 201|401 401 401"
 "GET /api/v1/users|GET|/api/v1/users||403/FORBIDDEN 403 403 403 200|403 403 403 403 200|401 401 401"
 "GET /api/v1/audit|GET|/api/v1/audit||403/FORBIDDEN 403 403 403 200|403 403 403 403 200|401 401 401"
+"GET /api/v1/projects/{project}/quota|GET|/api/v1/projects/{P}/quota||200 200 200 200 200|404/RESOURCE_NOT_FOUND 404 404 404 200|401 401 401"
+"PUT /api/v1/projects/{project}/quota|PUT|/api/v1/projects/{P}/quota|{\"max_replicas\":1000}|403/FORBIDDEN 403 403 403 200|403 403 403 403 200|401 401 401"
 "POST /api/v1/auth/refresh|POST|/api/v1/auth/refresh||200 200 200 200 200|200 200 200 200 200|401 401 401"
 "POST /api/v1/auth/logout|POST|/api/v1/auth/logout||200 200 200 200 200|200 200 200 200 200|401 401 401"
 "PUT /api/v1/secrets/{project}/{name}|PUT|/api/v1/secrets/{P}/s-{W}|value-{W}|403/FORBIDDEN 403 403 ok ok|404/RESOURCE_NOT_FOUND 404 404 404 ok|401 401 401"
