@@ -48,6 +48,13 @@ void service_spec_release(ServiceSpec *s) {
         }
         s->secrets = mfree(s->secrets);
         s->n_secrets = 0;
+        for (size_t i = 0; i < s->n_deps; i++) {
+                s->deps[i].kind = mfree(s->deps[i].kind);
+                s->deps[i].name = mfree(s->deps[i].name);
+                s->deps[i].prefix = mfree(s->deps[i].prefix);
+        }
+        s->deps = mfree(s->deps);
+        s->n_deps = 0;
 }
 
 static int bad(Error *e, const char *field, const char *what) {
@@ -309,6 +316,40 @@ static int get_secrets(const cJSON *spec, ServiceSpec *s, Error *e) {
         return 0;
 }
 
+static int get_deps(const cJSON *spec, ServiceSpec *s, Error *e) {
+        const cJSON *l = member(spec, "depends_on"), *it;
+        size_t n;
+        int r;
+
+        if (!l)
+                return 0;
+        if (!cJSON_IsArray(l))
+                return bad(e, "spec.depends_on", "not a list");
+        n = (size_t) cJSON_GetArraySize(l);
+        if (n == 0)
+                return 0;
+        s->deps = b_calloc(n, sizeof(*s->deps));
+        if (!s->deps)
+                return -ENOMEM;
+        cJSON_ArrayForEach(it, l) {
+                ServiceDependency *d = &s->deps[s->n_deps++];
+
+                if (!cJSON_IsObject(it))
+                        return bad(e, "spec.depends_on", "item not a map");
+                r = get_string(it, "kind", "spec.depends_on.kind", NULL, &d->kind, e);
+                if (r >= 0)
+                        r = get_string(it, "name", "spec.depends_on.name", NULL, &d->name, e);
+                if (r >= 0)
+                        r = get_string(it, "env_prefix", "spec.depends_on.env_prefix", NULL,
+                                       &d->prefix, e);
+                if (r < 0)
+                        return r;
+                if (!d->kind || !d->name || !d->prefix)
+                        return bad(e, "spec.depends_on", "kind, name or env_prefix missing");
+        }
+        return 0;
+}
+
 static int get_resources(const cJSON *spec, ServiceSpec *s, Error *e) {
         const cJSON *res = member(spec, "resources"), *cpu, *mem;
 
@@ -458,6 +499,8 @@ int service_spec_from_json(const cJSON *spec, ServiceSpec *ret, Error *reterr) {
                 r = get_files(spec, &s, reterr);
         if (r >= 0)
                 r = get_secrets(spec, &s, reterr);
+        if (r >= 0)
+                r = get_deps(spec, &s, reterr);
         if (r < 0)
                 return r;
 

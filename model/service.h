@@ -56,6 +56,13 @@ typedef struct ServiceSecret {
         char *path; /* as_file only */
 } ServiceSecret;
 
+/* Another resource of the same project this service waits for and is wired to. */
+typedef struct ServiceDependency {
+        char *kind;
+        char *name;
+        char *prefix; /* PREFIX_HOST, PREFIX_PORT, PREFIX_URL */
+} ServiceDependency;
+
 typedef struct ServiceSpec {
         char *image;
         ServiceType type;
@@ -79,6 +86,8 @@ typedef struct ServiceSpec {
         size_t n_files;
         ServiceSecret *secrets;
         size_t n_secrets;
+        ServiceDependency *deps;
+        size_t n_deps;
 } ServiceSpec;
 
 int service_spec_from_json(const cJSON *spec, ServiceSpec *ret, Error *reterr) _warn_unused_result_;

@@ -31,15 +31,15 @@
 #define FILE_CONTENT_MAX (256 * 1024)
 #define TMPFS_DEFAULT    ((int64_t) 64 << 20)
 #define SECRETS_MAX      64
+#define DEPENDS_MAX      16
 
 static const char *const spec_fields[] = {
         "image",  "type",      "command",      "args",           "env",         "ports",
         "plan",   "resources", "replicas",     "restart_policy", "healthcheck", "networks",
-        "paused", "volumes",   "config_files", "secrets",        NULL,
+        "paused", "volumes",   "config_files", "secrets",        "depends_on",  NULL,
 };
 /* In the contract, not implemented yet: refused by name so nobody is silently ignored. */
 static const char *const spec_unsupported[] = {
-        "depends_on",
         "deploy",
         NULL,
 };
@@ -1204,6 +1204,99 @@ static int v_secrets(const cJSON *spec, cJSON *out, Error *e) {
         return json_add_item_take(out, "secrets", sorted);
 }
 
+static const char *const depends_fields[] = {"kind", "name", "env_prefix", NULL};
+
+/* NAME-with-dashes -> NAME_WITH_DASHES, the default env prefix. */
+static void default_prefix(const char *name, char *buf, size_t n) {
+        size_t i = 0;
+
+        for (; name[i] && i + 1 < n; i++)
+                buf[i] = name[i] == '-' ? '_'
+                                        : (char) (name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32
+                                                                                   : name[i]);
+        buf[i] = 0;
+}
+
+/* depends_on: [{kind, name, env_prefix}]: the service waits until each is RUNNING and gets
+ * PREFIX_HOST, PREFIX_PORT and PREFIX_URL. Same project. Emitted only when present. */
+static int v_depends_on(const cJSON *spec, cJSON *out, Error *e) {
+        const cJSON *v = spec_member(spec, "depends_on"), *it;
+        _cleanup_json_ cJSON *l = NULL;
+        size_t i = 0;
+        int r;
+
+        if (!v)
+                return 0;
+        if (!cJSON_IsArray(v))
+                return verr(e, -EINVAL, R_INVALID_TYPE, "spec.depends_on", "must be a list");
+        if ((size_t) cJSON_GetArraySize(v) > DEPENDS_MAX)
+                return verr(e, -EINVAL, R_OUT_OF_RANGE, "spec.depends_on",
+                            "at most %d dependencies", DEPENDS_MAX);
+        l = cJSON_CreateArray();
+        if (!l)
+                return -ENOMEM;
+        cJSON_ArrayForEach(it, v) {
+                Path f = path_index("spec.depends_on", i++);
+                _cleanup_json_ cJSON *o = cJSON_CreateObject();
+                const char *kind, *name, *prefix;
+                char def[NAME_MAX_LEN + 1];
+                ResourceKind k;
+
+                if (!o)
+                        return -ENOMEM;
+                r = check_map(it, f.s, depends_fields, NULL, NULL, e);
+                if (r < 0)
+                        return r;
+                if (!spec_member(it, "kind") || !spec_member(it, "name"))
+                        return verr(e, -EINVAL, R_REQUIRED, f.s, "kind and name are required");
+                r = want_string(spec_member(it, "kind"), path_key(f.s, "kind").s, 32, &kind, e);
+                if (r < 0)
+                        return r;
+                k = kind_from_string(kind);
+                if (k < 0)
+                        return verr(e, -EINVAL, R_INVALID_VALUE, path_key(f.s, "kind").s,
+                                    "\"%s\" is not a kind", kind);
+                if (k != KIND_DOCKER_SERVICE)
+                        return verr(e, -EOPNOTSUPP, R_NOT_SUPPORTED, path_key(f.s, "kind").s,
+                                    "depending on a %s is not supported yet", kind);
+                r = want_string(spec_member(it, "name"), path_key(f.s, "name").s, NAME_MAX_LEN,
+                                &name, e);
+                if (r < 0)
+                        return r;
+                if (!name_is_valid(name))
+                        return verr(e, -EINVAL, R_INVALID_NAME, path_key(f.s, "name").s,
+                                    "\"%s\" is not a valid resource name", name);
+                default_prefix(name, def, sizeof(def));
+                prefix = def;
+                if (spec_member(it, "env_prefix")) {
+                        r = want_string(spec_member(it, "env_prefix"),
+                                        path_key(f.s, "env_prefix").s, 64, &prefix, e);
+                        if (r < 0)
+                                return r;
+                }
+                if (!env_name_valid(prefix))
+                        return verr(e, -EINVAL, R_INVALID_NAME, path_key(f.s, "env_prefix").s,
+                                    "\"%s\" cannot start a variable name ([A-Za-z_][A-Za-z0-9_]*)",
+                                    prefix);
+                for (const cJSON *p = l->child; p; p = p->next)
+                        if (streq(cJSON_GetObjectItem(p, "name")->valuestring, name))
+                                return verr(e, -EINVAL, R_DUPLICATE, path_key(f.s, "name").s,
+                                            "%s is listed twice", name);
+                r = add_string(o, "kind", kind);
+                if (r >= 0)
+                        r = add_string(o, "name", name);
+                if (r >= 0)
+                        r = add_string(o, "env_prefix", prefix);
+                if (r >= 0)
+                        r = json_add_item_take(l, NULL, TAKE_PTR(o));
+                if (r < 0)
+                        return r;
+        }
+        if (cJSON_GetArraySize(l) == 0)
+                return 0;
+        return json_add_item_take(out, "depends_on", TAKE_PTR(l));
+}
+
 static int v_paused(const cJSON *spec, cJSON *out, Error *e) {
         const cJSON *v = spec_member(spec, "paused");
         bool paused = false;
@@ -1264,6 +1357,8 @@ int service_spec_validate(const cJSON *spec, cJSON **ret, Error *reterr) {
                 r = v_config_files(spec, out, reterr);
         if (r >= 0)
                 r = v_secrets(spec, out, reterr);
+        if (r >= 0)
+                r = v_depends_on(spec, out, reterr);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(out);

@@ -206,6 +206,20 @@ static int notify_spec(Store *s, const char *uuid, Error *reterr) {
                            (const char *const[]){STORE_CHANNEL_SPEC, uuid}, 0, NULL, reterr);
 }
 
+/* Resources of the project whose spec.depends_on names this one: their injected env (host,
+ * port) may change with it, so they are reconciled too. */
+static int notify_dependents(Store *s, const Document *d, Error *reterr) {
+        return store_query(s,
+                           "SELECT pg_notify($1, uuid::text) FROM resources "
+                           "WHERE project = $2 AND NOT deleting AND (spec::jsonb -> 'depends_on') "
+                           "@> jsonb_build_array(jsonb_build_object('kind', $3::text, "
+                           "'name', $4::text))",
+                           4,
+                           (const char *const[]){STORE_CHANNEL_SPEC, d->project,
+                                                 kind_to_string(d->kind), d->name},
+                           0, NULL, reterr);
+}
+
 int store_resource_apply(Store *s, const Document *d, const char *actor, ApplyOutcome *ret,
                          char *ret_uuid, int64_t *ret_generation, Error *reterr) {
         _cleanup_(doc_texts_release) DocTexts t = {};
@@ -291,6 +305,8 @@ int store_resource_apply(Store *s, const Document *d, const char *actor, ApplyOu
 
         if (outcome != APPLY_UNCHANGED) {
                 r = notify_spec(s, uuid, reterr);
+                if (r >= 0)
+                        r = notify_dependents(s, d, reterr);
                 if (r < 0)
                         return r;
         }

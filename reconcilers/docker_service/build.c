@@ -122,8 +122,29 @@ static int secrets_copy(const ServiceSpec *spec, const int64_t *versions, Contai
         return 0;
 }
 
+/* PREFIX_HOST, PREFIX_PORT, PREFIX_URL per dependency that exists: its service name answers on
+ * the project network. A changed port changes the env, hence the hash: the service rolls. */
+static int deps_env(const ServiceSpec *spec, const ServiceObserved *obs, ContainerConfig *c) {
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && obs && obs->deps && i < spec->n_deps; i++) {
+                const ServiceDependency *d = &spec->deps[i];
+                const ObservedDependency *o = &obs->deps[i];
+
+                if (!o->exists)
+                        continue;
+                r = strv_pushf(&c->env, "%s_HOST=%s", d->prefix, d->name);
+                if (r >= 0 && o->port > 0)
+                        r = strv_pushf(&c->env, "%s_PORT=%d", d->prefix, o->port);
+                if (r >= 0 && o->port > 0)
+                        r = strv_pushf(&c->env, "%s_URL=%s://%s:%d", d->prefix,
+                                       o->http ? "http" : "tcp", d->name, o->port);
+        }
+        return r;
+}
+
 int service_container_config(const ResourceRef *ref, const ServiceSpec *spec,
-                             const int64_t *secret_versions, unsigned index, ContainerConfig *ret,
+                             const ServiceObserved *obs, unsigned index, ContainerConfig *ret,
                              Error *reterr) {
         _cleanup_(container_config_release) ContainerConfig c = {0};
         char name[128], net[96], idx[16], hash[65];
@@ -166,7 +187,9 @@ int service_container_config(const ResourceRef *ref, const ServiceSpec *spec,
         if (r >= 0)
                 r = files_copy(spec, &c);
         if (r >= 0)
-                r = secrets_copy(spec, secret_versions, &c);
+                r = secrets_copy(spec, obs ? obs->secret_versions : NULL, &c);
+        if (r >= 0)
+                r = deps_env(spec, obs, &c);
         if (r < 0)
                 return r;
         c.restart_max_retries = spec->restart_max_retries;

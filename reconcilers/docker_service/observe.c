@@ -3,6 +3,7 @@
 
 #include "drivers/docker/docker.h"
 #include "store/secrets.h"
+#include "store/store.h"
 #include "reconcilers/docker_service/service.h"
 #include "reconcilers/probe-memory.h"
 #include "reconcilers/probe.h"
@@ -81,6 +82,45 @@ static int observe_secrets(Store *store, const ResourceRef *ref, const ServiceSp
         return 0;
 }
 
+/* Each dependency as the store has it: its phase, and the port its first container listens on. */
+static int observe_deps(Store *store, const ResourceRef *ref, const ServiceSpec *spec,
+                        ServiceObserved *o, Error *reterr) {
+        if (spec->n_deps == 0)
+                return 0;
+        if (!store)
+                return err_set(reterr, -ENXIO, "spec.depends_on", "no state store to read from");
+        o->deps = b_calloc(spec->n_deps, sizeof(ObservedDependency));
+        if (!o->deps)
+                return -ENOMEM;
+        for (size_t i = 0; i < spec->n_deps; i++) {
+                _cleanup_(stored_resource_release) StoredResource row = {0};
+                ObservedDependency *d = &o->deps[i];
+                const cJSON *ports, *type;
+                int r;
+
+                r = store_resource_get(store, kind_from_string(spec->deps[i].kind), ref->project,
+                                       spec->deps[i].name, &row, reterr);
+                if (r == -ENOENT) {
+                        err_clear(reterr);
+                        continue;
+                }
+                if (r < 0)
+                        return r;
+                d->exists = !row.ref.deleting;
+                d->running = d->exists && row.phase == PHASE_RUNNING;
+                snprintf(d->phase, sizeof(d->phase), "%s", phase_to_string(row.phase));
+                ports = cJSON_GetObjectItemCaseSensitive(row.spec, "ports");
+                if (cJSON_GetArraySize(ports) > 0) {
+                        const cJSON *cp = cJSON_GetObjectItemCaseSensitive(
+                                cJSON_GetArrayItem(ports, 0), "container_port");
+                        d->port = cJSON_IsNumber(cp) ? cp->valueint : 0;
+                }
+                type = cJSON_GetObjectItemCaseSensitive(row.spec, "type");
+                d->http = cJSON_IsString(type) && streq(type->valuestring, "web");
+        }
+        return 0;
+}
+
 int service_observe(DockerClient *docker, Store *store, ProbeMemory *probes, const ResourceRef *ref,
                     const ServiceSpec *spec, ServiceObserved *ret, Error *reterr) {
         _cleanup_(service_observed_release) ServiceObserved o = {0};
@@ -122,6 +162,8 @@ int service_observe(DockerClient *docker, Store *store, ProbeMemory *probes, con
         r = observe_probes(probes, spec, &o);
         if (r >= 0)
                 r = observe_secrets(store, ref, spec, &o, reterr);
+        if (r >= 0)
+                r = observe_deps(store, ref, spec, &o, reterr);
         if (r < 0)
                 return r;
         *ret = o;

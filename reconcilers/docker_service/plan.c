@@ -9,6 +9,8 @@
 /* Short: one list call and a probe per pass, and readiness is what apply -> RUNNING waits on. */
 #define REQUEUE_AFTER_ACTION   (100 * USEC_PER_MSEC)
 #define REQUEUE_WHILE_STARTING (100 * USEC_PER_MSEC)
+/* A dependency's status change does not notify its dependents: look again on this beat. */
+#define REQUEUE_WAITING_DEPENDENCY (500 * USEC_PER_MSEC)
 
 void service_observed_release(ServiceObserved *o) {
         if (!o)
@@ -17,6 +19,7 @@ void service_observed_release(ServiceObserved *o) {
         b_free(o->probes);
         strv_free(o->volumes);
         b_free(o->secret_versions);
+        b_free(o->deps);
         *o = (ServiceObserved){0};
 }
 
@@ -193,7 +196,7 @@ static int plan_slot(const ServiceSpec *spec, const ServiceObserved *obs, const 
         ProbeStatus probe = {0};
         int r;
 
-        r = service_container_config(ref, spec, obs->secret_versions, index, &want, reterr);
+        r = service_container_config(ref, spec, obs, index, &want, reterr);
         if (r < 0)
                 return r;
         want_hash = label_value(want.labels, LABEL_CONFIG_HASH);
@@ -410,6 +413,27 @@ int service_plan(const ResourceRef *ref, const ServiceSpec *spec, const ServiceO
 
         desired = spec->paused ? 0 : (unsigned) spec->replicas;
         t.desired = (int) desired;
+        /* depends_on, as Compose has it: the first replicas wait until every dependency is
+         * RUNNING; once the service runs, a dependency's trouble does not stop it healing. */
+        if (obs->deps && obs->n_containers == 0 && desired > 0)
+                for (size_t i = 0; i < spec->n_deps; i++) {
+                        const ObservedDependency *d = &obs->deps[i];
+
+                        if (d->running)
+                                continue;
+                        p.status.phase = PHASE_PROVISIONING;
+                        p.status.observed_generation = ref->generation;
+                        p.status.replicas_desired = t.desired;
+                        r = set_message(&p.status, "waiting for %s %s (%s)", spec->deps[i].kind,
+                                        spec->deps[i].name,
+                                        d->exists ? d->phase : "it does not exist yet");
+                        if (r < 0)
+                                return r;
+                        p.requeue_after = REQUEUE_WAITING_DEPENDENCY;
+                        *ret = p;
+                        plan_init(&p);
+                        return 0;
+                }
         /* A referenced secret that does not exist: nothing can be created or rolled until the
          * user stores it (setting it notifies this resource). Running replicas are left alone. */
         for (size_t i = 0; obs->secret_versions && i < spec->n_secrets; i++)

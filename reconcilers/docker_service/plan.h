@@ -13,10 +13,10 @@
 
 #define SERVICE_ROLE "app"
 
-/* The container berth wants at replica `index`, config-hash label included. secret_versions:
- * parallel to spec->secrets (NULL when the spec has none). */
+/* The container berth wants at replica `index`, config-hash label included. obs (may be NULL)
+ * gives the versions of its secrets and what its dependencies publish. */
 int service_container_config(const ResourceRef *ref, const ServiceSpec *spec,
-                             const int64_t *secret_versions, unsigned index, ContainerConfig *ret,
+                             const ServiceObserved *obs, unsigned index, ContainerConfig *ret,
                              Error *reterr) _warn_unused_result_;
 
 /* Decides the actions and the status for one pass. `now` is realtime usec. */

@@ -10,6 +10,15 @@
 /* What observe() saw for one docker_service: the plain input of plan(). */
 #define SECRET_MISSING ((int64_t) -1)
 
+/* What a dependency (spec.depends_on) is now, read from the state store. */
+typedef struct ObservedDependency {
+        bool exists;
+        bool running; /* phase RUNNING */
+        char phase[16];
+        int port;  /* its first container_port, 0: none */
+        bool http; /* type web: PREFIX_URL is http:// */
+} ObservedDependency;
+
 typedef struct ServiceObserved {
         bool network_exists;
         ObservedContainer *containers; /* every container labelled with the resource's uuid */
@@ -19,6 +28,8 @@ typedef struct ServiceObserved {
         /* Version of each spec secret in the secret store (parallel to ServiceSpec.secrets),
          * SECRET_MISSING when it does not exist. NULL: the service uses no secret. */
         int64_t *secret_versions;
+        /* Parallel to ServiceSpec.deps; NULL when the service depends on nothing. */
+        ObservedDependency *deps;
 } ServiceObserved;
 
 void service_observed_release(ServiceObserved *o);

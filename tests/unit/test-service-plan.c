@@ -60,6 +60,24 @@ static void load_observed(const cJSON *j, const ResourceRef *ref, const ServiceS
         cJSON_ArrayForEach(v, vols) {
                 assert_int_equal(strv_push(&o->volumes, v->valuestring), 0);
         }
+        vols = cJSON_GetObjectItemCaseSensitive(j, "deps");
+        if (vols) {
+                size_t k = 0;
+                o->deps =
+                        b_calloc((size_t) cJSON_GetArraySize(vols) + 1, sizeof(ObservedDependency));
+                assert_non_null(o->deps);
+                cJSON_ArrayForEach(v, vols) {
+                        ObservedDependency *d = &o->deps[k++];
+                        const char *phase =
+                                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "phase"));
+
+                        d->exists = phase != NULL;
+                        d->running = phase && streq(phase, "RUNNING");
+                        snprintf(d->phase, sizeof(d->phase), "%s", strempty(phase));
+                        d->port = int_or(v, "port", 0);
+                        d->http = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "http"));
+                }
+        }
         vols = cJSON_GetObjectItemCaseSensitive(j, "secret_versions");
         if (vols) {
                 size_t k = 0;
@@ -93,9 +111,8 @@ static void load_observed(const cJSON *j, const ResourceRef *ref, const ServiceS
                 oc->restart_count = int_or(c, "restart_count", 0);
                 if (hash && streq(hash, "current") && oc->index >= 0) {
                         _cleanup_(container_config_release) ContainerConfig want = {0};
-                        assert_int_equal(service_container_config(ref, spec, o->secret_versions,
-                                                                  (unsigned) oc->index, &want,
-                                                                  NULL),
+                        assert_int_equal(service_container_config(
+                                                 ref, spec, o, (unsigned) oc->index, &want, NULL),
                                          0);
                         for (char **l = want.labels; *l; l++)
                                 if (strneq(*l, LABEL_CONFIG_HASH "=",

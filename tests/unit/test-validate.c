@@ -203,8 +203,19 @@ static const BadCase bad_cases[] = {
          "INVALID_VALUE", "spec.secrets.key.path", ".."},
         {"secret as what", SVC("{" IMG ", secrets: {PW: {secret: db, as: volume}}}"), -EINVAL,
          "INVALID_VALUE", "spec.secrets.PW.as", NULL},
-        {"depends_on not yet", SVC("{" IMG ", depends_on: []}"), -EOPNOTSUPP, "NOT_SUPPORTED",
-         "spec.depends_on", NULL},
+        {"depends_on a database kind", SVC("{" IMG ", depends_on: [{kind: pg_single, name: db}]}"),
+         -EOPNOTSUPP, "NOT_SUPPORTED", "spec.depends_on[0].kind", NULL},
+        {"depends_on unknown kind", SVC("{" IMG ", depends_on: [{kind: queue, name: db}]}"),
+         -EINVAL, "INVALID_VALUE", "spec.depends_on[0].kind", NULL},
+        {"depends_on without name", SVC("{" IMG ", depends_on: [{kind: docker_service}]}"), -EINVAL,
+         "REQUIRED", "spec.depends_on[0]", NULL},
+        {"depends_on bad prefix",
+         SVC("{" IMG ", depends_on: [{kind: docker_service, name: api, env_prefix: 9X}]}"), -EINVAL,
+         "INVALID_NAME", "spec.depends_on[0].env_prefix", NULL},
+        {"depends_on twice",
+         SVC("{" IMG ", depends_on: [{kind: docker_service, name: api}, {kind: docker_service, "
+             "name: api}]}"),
+         -EINVAL, "DUPLICATE", "spec.depends_on[1].name", NULL},
 
         /* image */
         {"image missing", SVC("{replicas: 1}"), -EINVAL, "REQUIRED", "spec.image", NULL},
