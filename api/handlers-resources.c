@@ -496,7 +496,36 @@ static int action_resume(ApiRequest *req, Store *s, const StoredResource *row, A
         return set_paused(req, s, row, false, reply, reterr);
 }
 
+/* restart: a rolling restart by the controller (one replica at a time, the next once the
+ * replacement is ready); here only the request is recorded. */
+static int action_restart(ApiRequest *req, Store *s, const StoredResource *row, ApiReply *reply,
+                          Error *reterr) {
+        _cleanup_(cjson_deletep) cJSON *o = NULL;
+        int r;
+
+        r = store_resource_request_restart(s, row->ref.kind, row->ref.project, row->ref.name,
+                                           api_actor(req), reterr);
+        if (r < 0)
+                return r;
+        log_info("restart %s %s/%s requested by %s", kind_to_string(row->ref.kind),
+                 row->ref.project, row->ref.name, api_actor(req));
+        o = cJSON_CreateObject();
+        if (!o)
+                return err_set(reterr, -ENOMEM, NULL, "out of memory");
+        r = add_identity(o, row->ref.kind, row->ref.name, row->ref.project);
+        if (r >= 0)
+                r = json_add_string(o, "action", req->action);
+        if (r >= 0)
+                r = json_add_string(o, "message",
+                                    "rolling restart: one replica at a time, each once the "
+                                    "previous replacement is ready");
+        if (r < 0)
+                return err_set(reterr, r, NULL, "out of memory");
+        return api_reply_json(reply, 202, TAKE_PTR(o));
+}
+
 static const ApiAction api_actions[] = {
+        {KIND_DOCKER_SERVICE, "restart", action_restart, "replace every replica, one at a time"},
         {KIND_DOCKER_SERVICE, "pause", action_pause, "stop every replica (spec.paused: true)"},
         {KIND_DOCKER_SERVICE, "resume", action_resume, "start the replicas again"},
 };

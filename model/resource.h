@@ -70,5 +70,6 @@ typedef struct ResourceRef {
         char name[NAME_MAX_LEN + 1];
         int64_t generation;
         bool deleting;
-        char installation[37]; /* the state store's id (LABEL_INSTALLATION); may be empty */
+        char installation[37];  /* the state store's id (LABEL_INSTALLATION); may be empty */
+        uint64_t restart_after; /* realtime usec of the last restart action; 0: none */
 } ResourceRef;

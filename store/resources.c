@@ -12,7 +12,8 @@
         "uuid, kind, project, name, generation, deleting, environment, labels, spec, status, "     \
         "phase, observed_generation, "                                                             \
         "(extract(epoch FROM created_at) * 1000000)::bigint, "                                     \
-        "(extract(epoch FROM updated_at) * 1000000)::bigint"
+        "(extract(epoch FROM updated_at) * 1000000)::bigint, "                                     \
+        "coalesce((extract(epoch FROM restart_requested_at) * 1000000)::bigint, 0)"
 
 const char *apply_outcome_to_string(ApplyOutcome o) {
         switch (o) {
@@ -91,6 +92,9 @@ static int resource_from_row(const PGresult *res, int row, StoredResource *ret, 
         if (store_get_i64(res, row, 13, &t) < 0)
                 return err_set(reterr, -EBADMSG, NULL, "state store: malformed time");
         r.updated_at = (usec_t) t;
+        if (store_get_i64(res, row, 14, &t) < 0)
+                return err_set(reterr, -EBADMSG, NULL, "state store: malformed time");
+        r.ref.restart_after = (usec_t) t;
 
         *ret = r;
         r = (StoredResource){};
@@ -466,6 +470,42 @@ int store_resource_list_uuids(Store *s, char ***ret, Error *reterr) {
         }
         *ret = TAKE_PTR(l);
         return 0;
+}
+
+int store_resource_request_restart(Store *s, ResourceKind kind, const char *project,
+                                   const char *name, const char *actor, Error *reterr) {
+        _cleanup_(store_tx_release) StoreTx tx = {};
+        _cleanup_pqclear_ PGresult *res = NULL;
+        const char *uuid;
+        char detail[160];
+        int r;
+
+        assert_return(s && project && name, -EINVAL);
+        r = store_tx_begin(s, &tx, reterr);
+        if (r < 0)
+                return r;
+        r = store_query(s,
+                        "UPDATE resources SET restart_requested_at = now() "
+                        "WHERE kind = $1 AND project = $2 AND name = $3 AND NOT deleting "
+                        "RETURNING uuid",
+                        3, (const char *const[]){kind_to_string(kind), project, name}, 0, &res,
+                        reterr);
+        if (r < 0)
+                return r;
+        if (PQntuples(res) != 1)
+                return err_set(reterr, -ENOENT, NULL, "%s %s/%s not found", kind_to_string(kind),
+                               project, name);
+        uuid = store_get(res, 0, 0);
+        snprintf(detail, sizeof(detail), "%s %s/%s", kind_to_string(kind), project, name);
+        r = notify_spec(s, uuid, reterr);
+        if (r >= 0)
+                r = store_event_add(s, uuid, "Normal", "RestartRequested",
+                                    "rolling restart requested", reterr);
+        if (r >= 0)
+                r = store_audit_add(s, actor, "restart", uuid, detail, reterr);
+        if (r < 0)
+                return r;
+        return store_tx_commit(&tx, reterr);
 }
 
 int store_resource_list_brief(Store *s, ResourceBrief **ret, size_t *ret_n, Error *reterr) {

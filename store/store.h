@@ -82,6 +82,11 @@ typedef struct ResourceBrief {
 } ResourceBrief;
 int store_resource_list_brief(Store *s, ResourceBrief **ret, size_t *ret_n,
                               Error *reterr) _warn_unused_result_;
+/* The restart action: replicas created before now are replaced one at a time. NOTIFYs, adds an
+ * event and an audit row. -ENOENT when absent or being deleted. */
+int store_resource_request_restart(Store *s, ResourceKind kind, const char *project,
+                                   const char *name, const char *actor,
+                                   Error *reterr) _warn_unused_result_;
 /* Only uuids. */
 int store_resource_list_uuids(Store *s, char ***ret, Error *reterr) _warn_unused_result_;
 /* Marks a resource for deletion (phase DELETING, NOTIFY); the controller removes the row once

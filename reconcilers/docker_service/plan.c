@@ -25,7 +25,8 @@ void service_observed_release(ServiceObserved *o) {
 
 typedef struct Tally {
         int desired, running, ready, failed;
-        bool busy; /* Docker is still removing or restarting something */
+        int restarting; /* replicas still to replace for a restart action */
+        bool busy;      /* Docker is still removing or restarting something */
 } Tally;
 
 static const char *label_value(char *const *labels, const char *key) {
@@ -304,6 +305,36 @@ static int plan_surplus(const ServiceObserved *obs, const ResourceRef *ref, unsi
         return 0;
 }
 
+/* Created before the restart action (compared in whole seconds: Docker reports creation times
+ * in seconds, and a replacement made in the same second must not count as outdated). */
+static bool created_before_restart(const ResourceRef *ref, const ObservedContainer *c) {
+        return ref->restart_after > 0 &&
+               c->created / USEC_PER_SEC < ref->restart_after / USEC_PER_SEC;
+}
+
+/* The restart action, rolling: when every replica is ready and nothing else is under way, replace
+ * the first one created before the request; its slot is created again on the next pass, and the
+ * next is replaced only once that one is ready (never more than one down). */
+static int plan_restart(const ResourceRef *ref, const ServiceObserved *obs, unsigned desired,
+                        Tally *t, Plan *p) {
+        const ObservedContainer *next = NULL;
+
+        t->restarting = 0;
+        for (size_t i = 0; i < obs->n_containers; i++) {
+                const ObservedContainer *c = &obs->containers[i];
+
+                if (c->index < 0 || (unsigned) c->index >= desired ||
+                    !created_before_restart(ref, c))
+                        continue;
+                t->restarting++;
+                if (!next || c->index < next->index)
+                        next = c;
+        }
+        if (!next || p->n_actions > 0 || t->ready < t->desired)
+                return 0;
+        return plan_add(p, ACTION_REMOVE_CONTAINER, next->name, next->id, "restart", NULL);
+}
+
 static int set_message(Status *st, const char *fmt, ...) _printf_(2, 3);
 static int set_message(Status *st, const char *fmt, ...) {
         _cleanup_(buf_release) Buf b = BUF_INIT(sizeof(((Error *) 0)->msg));
@@ -367,6 +398,12 @@ static int finish_status(const ResourceRef *ref, const ServiceSpec *spec, const 
         if (spec->paused) {
                 st->phase = PHASE_PAUSED;
                 return set_message(st, "paused: %zu container(s) to stop", removing);
+        }
+        if (t->restarting > 0) {
+                st->phase = t->ready >= t->desired ? PHASE_RUNNING : PHASE_DEGRADED;
+                return set_message(st,
+                                   "rolling restart: %d replica(s) left to replace; %d/%d ready",
+                                   t->restarting, t->ready, t->desired);
         }
         if (t->ready >= t->desired && acting == removing) {
                 /* Every replica serves; only surplus containers are left to go (a scale-down). */
@@ -466,6 +503,8 @@ int service_plan(const ResourceRef *ref, const ServiceSpec *spec, const ServiceO
                         return r;
         }
         r = plan_surplus(obs, ref, desired, &p);
+        if (r >= 0)
+                r = plan_restart(ref, obs, desired, &t, &p);
         if (r < 0)
                 return r;
         r = finish_status(ref, spec, &t, &p);

@@ -20,6 +20,24 @@ berth do docker_service app resume --project "$PROJECT" >/dev/null
 check "resume: RUNNING again" berth wait docker_service app --project "$PROJECT" --for phase=RUNNING --timeout 60s
 check "both replicas back" wait_until 20 running_is 2
 check "spec.paused reflects it" bash -c "$BERTH_BIN get docker_service app --project $PROJECT -o json | grep -q '\"paused\": *false'"
+ids_before=$(docker ps -q --no-trunc --filter "label=berth.project=$PROJECT" | sort)
+berth do docker_service app restart --project "$PROJECT" >/dev/null
+replaced_all() {
+        local c
+        [[ $(running_count) -eq 2 ]] || return 1
+        for c in $(docker ps -q --no-trunc --filter "label=berth.project=$PROJECT"); do
+                contains "$ids_before" "$c" && return 1
+        done
+        return 0
+}
+check "restart replaces every replica" wait_until 60 replaced_all
+check "RUNNING after the restart" berth wait docker_service app --project "$PROJECT" --for phase=RUNNING --timeout 60s
+restarted=$(berth events docker_service app --project "$PROJECT")
+check "the restart is in the events" contains "$restarted" RestartRequested
+# Rolling: the second replica is removed only after the first one's replacement was created.
+order=$(grep -oE 'removed [^ ]+ \(restart\)|created and started [^ ]+' <<<"$restarted" |
+        sed -n '/removed/,$p' | cut -c1-7 | tr '\n' ' ')
+check "one replica at a time: removed, created, removed, created" test "$order" = "removed created removed created "
 audit=$(curl -fsS "$BERTH_SERVER/api/v1/audit?limit=1000")
 check "the audit trail has the pause with its actor" bash -c "grep -q '\"actor\":\"local\",\"action\":\"pause\"' <<<'$audit'"
 code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$BERTH_SERVER/api/v1/resources/docker_service/app/actions/fly?project=$PROJECT")

@@ -109,6 +109,7 @@ static void load_observed(const cJSON *j, const ResourceRef *ref, const ServiceS
                 oc->index = int_or(c, "index", -1);
                 oc->exit_code = int_or(c, "exit_code", 0);
                 oc->restart_count = int_or(c, "restart_count", 0);
+                oc->created = (usec_t) int_or(c, "created", 0) * USEC_PER_SEC;
                 if (hash && streq(hash, "current") && oc->index >= 0) {
                         _cleanup_(container_config_release) ContainerConfig want = {0};
                         assert_int_equal(service_container_config(
@@ -182,6 +183,7 @@ static void run_case(void **state) {
         obs_json = cJSON_Parse(obs_text);
         assert_non_null(obs_json);
         ref.deleting = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obs_json, "deleting"));
+        ref.restart_after = (uint64_t) int_or(obs_json, "restart_after", 0) * USEC_PER_SEC;
         load_observed(obs_json, &ref, &spec, &obs);
 
         assert_int_equal(service_plan(&ref, &spec, &obs, 1700000000 * USEC_PER_SEC, &plan, &err),
