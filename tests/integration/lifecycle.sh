@@ -32,12 +32,16 @@ replaced_all() {
 }
 check "restart replaces every replica" wait_until 60 replaced_all
 check "RUNNING after the restart" berth wait docker_service app --project "$PROJECT" --for phase=RUNNING --timeout 60s
-restarted=$(berth events docker_service app --project "$PROJECT")
-check "the restart is in the events" contains "$restarted" RestartRequested
 # Rolling: the second replica is removed only after the first one's replacement was created.
-order=$(grep -oE 'removed [^ ]+ \(restart\)|created and started [^ ]+' <<<"$restarted" |
-        sed -n '/removed/,$p' | cut -c1-7 | tr '\n' ' ')
-check "one replica at a time: removed, created, removed, created" test "$order" = "removed created removed created "
+# (Events are written just after Docker answers: poll until the last one is in.)
+restart_order() {
+        berth events docker_service app --project "$PROJECT" |
+                grep -oE 'RestartRequested|removed [^ ]+ \(restart\)|created and started [^ ]+' |
+                sed -n '/RestartRequested/,$p' | grep -v RestartRequested | cut -c1-7 | tr '\n' ' '
+}
+order_is_rolling() { [[ "$(restart_order)" == "removed created removed created " ]]; }
+check "one replica at a time: removed, created, removed, created" wait_until 15 order_is_rolling
+log "restart order: $(restart_order)"
 audit=$(curl -fsS "$BERTH_SERVER/api/v1/audit?limit=1000")
 check "the audit trail has the pause with its actor" bash -c "grep -q '\"actor\":\"local\",\"action\":\"pause\"' <<<'$audit'"
 code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$BERTH_SERVER/api/v1/resources/docker_service/app/actions/fly?project=$PROJECT")

@@ -634,11 +634,16 @@ int main(void) {
         resp_release(&r);
 
         /* actions */
-        path_of(path, sizeof(path), "web", "/actions/restart");
+        path_of(path, sizeof(path), "web", "/actions/fly");
         http("POST", path, "", &r);
         check(r.status == 404 && streq_ptr(jstr(r.json, "code"), "ACTION_NOT_SUPPORTED") &&
-                      strstr(jstr(r.json, "message"), "restart"),
-              "action: 404 ACTION_NOT_SUPPORTED (%s)", buf_str(&r.body));
+                      strstr(jstr(r.json, "message"), "fly"),
+              "unknown action: 404 ACTION_NOT_SUPPORTED (%s)", buf_str(&r.body));
+        resp_release(&r);
+        path_of(path, sizeof(path), "web", "/actions/restart");
+        http("POST", path, "", &r);
+        check(r.status == 202 && strstr(buf_str(&r.body), "rolling restart"), "restart: 202 (%s)",
+              buf_str(&r.body));
         resp_release(&r);
         path_of(path, sizeof(path), "absent", "/actions/restart");
         http("POST", path, "", &r);
