@@ -877,6 +877,29 @@ static int want_path(const cJSON *v, const char *field, const char **ret, Error 
         return 0;
 }
 
+/* The prologue of the optional lists (volumes, config_files, depends_on): *ret_list is NULL when
+ * the member is absent, else the input list (checked to be a list of at most `max` items), with a
+ * new empty output array in *ret_out. */
+static int optional_list(const cJSON *spec, const char *key, size_t max, const char *items,
+                         const cJSON **ret_list, cJSON **ret_out, Error *e) {
+        const cJSON *v = spec_member(spec, key);
+        Path f = path_key("spec", key);
+
+        *ret_list = NULL;
+        *ret_out = NULL;
+        if (!v)
+                return 0;
+        if (!cJSON_IsArray(v))
+                return verr(e, -EINVAL, R_INVALID_TYPE, f.s, "must be a list");
+        if ((size_t) cJSON_GetArraySize(v) > max)
+                return verr(e, -EINVAL, R_OUT_OF_RANGE, f.s, "at most %zu %s", max, items);
+        *ret_out = cJSON_CreateArray();
+        if (!*ret_out)
+                return -ENOMEM;
+        *ret_list = v;
+        return 0;
+}
+
 static const char *const volume_fields[] = {"name", "mount_path", "type", "size", "retain", NULL};
 static const char *const volume_types[] = {"persistent", "ephemeral", NULL};
 
@@ -952,21 +975,14 @@ static int v_volume(const cJSON *v, const char *field, cJSON **ret, Error *e) {
 /* Per-replica named volumes (or tmpfs). Emitted only when present, so specs written before
  * volumes existed keep their normalised bytes (no spurious rollout after an upgrade). */
 static int v_volumes(const cJSON *spec, cJSON *out, Error *e) {
-        const cJSON *v = spec_member(spec, "volumes"), *it;
         _cleanup_json_ cJSON *l = NULL;
+        const cJSON *v, *it;
         size_t i = 0;
         int r;
 
-        if (!v)
-                return 0;
-        if (!cJSON_IsArray(v))
-                return verr(e, -EINVAL, R_INVALID_TYPE, "spec.volumes", "must be a list");
-        if ((size_t) cJSON_GetArraySize(v) > VOLUMES_MAX)
-                return verr(e, -EINVAL, R_OUT_OF_RANGE, "spec.volumes", "at most %d volumes",
-                            VOLUMES_MAX);
-        l = cJSON_CreateArray();
-        if (!l)
-                return -ENOMEM;
+        r = optional_list(spec, "volumes", VOLUMES_MAX, "volumes", &v, &l, e);
+        if (r < 0 || !v)
+                return r;
         cJSON_ArrayForEach(it, v) {
                 Path f = path_index("spec.volumes", i++);
                 cJSON *vol = NULL;
@@ -1023,21 +1039,14 @@ static int v_file_mode(const cJSON *v, const char *field, int64_t *ret, Error *e
 
 /* Files written into the container before it starts. Emitted only when present. */
 static int v_config_files(const cJSON *spec, cJSON *out, Error *e) {
-        const cJSON *v = spec_member(spec, "config_files"), *it;
         _cleanup_json_ cJSON *l = NULL;
+        const cJSON *v, *it;
         size_t i = 0;
         int r;
 
-        if (!v)
-                return 0;
-        if (!cJSON_IsArray(v))
-                return verr(e, -EINVAL, R_INVALID_TYPE, "spec.config_files", "must be a list");
-        if ((size_t) cJSON_GetArraySize(v) > FILES_MAX)
-                return verr(e, -EINVAL, R_OUT_OF_RANGE, "spec.config_files", "at most %d files",
-                            FILES_MAX);
-        l = cJSON_CreateArray();
-        if (!l)
-                return -ENOMEM;
+        r = optional_list(spec, "config_files", FILES_MAX, "files", &v, &l, e);
+        if (r < 0 || !v)
+                return r;
         cJSON_ArrayForEach(it, v) {
                 Path f = path_index("spec.config_files", i++);
                 _cleanup_json_ cJSON *o = cJSON_CreateObject();
@@ -1220,21 +1229,14 @@ static void default_prefix(const char *name, char *buf, size_t n) {
 /* depends_on: [{kind, name, env_prefix}]: the service waits until each is RUNNING and gets
  * PREFIX_HOST, PREFIX_PORT and PREFIX_URL. Same project. Emitted only when present. */
 static int v_depends_on(const cJSON *spec, cJSON *out, Error *e) {
-        const cJSON *v = spec_member(spec, "depends_on"), *it;
         _cleanup_json_ cJSON *l = NULL;
+        const cJSON *v, *it;
         size_t i = 0;
         int r;
 
-        if (!v)
-                return 0;
-        if (!cJSON_IsArray(v))
-                return verr(e, -EINVAL, R_INVALID_TYPE, "spec.depends_on", "must be a list");
-        if ((size_t) cJSON_GetArraySize(v) > DEPENDS_MAX)
-                return verr(e, -EINVAL, R_OUT_OF_RANGE, "spec.depends_on",
-                            "at most %d dependencies", DEPENDS_MAX);
-        l = cJSON_CreateArray();
-        if (!l)
-                return -ENOMEM;
+        r = optional_list(spec, "depends_on", DEPENDS_MAX, "dependencies", &v, &l, e);
+        if (r < 0 || !v)
+                return r;
         cJSON_ArrayForEach(it, v) {
                 Path f = path_index("spec.depends_on", i++);
                 _cleanup_json_ cJSON *o = cJSON_CreateObject();
