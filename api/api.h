@@ -29,17 +29,18 @@
 #define BERTH_VERSION "0.1.0"
 #endif
 
-#define API_MAX_SSE_STREAMS    32                          /* more concurrent follows get 503 */
-#define API_SSE_POLL_USEC      (250 * USEC_PER_MSEC)       /* event stream store poll */
-#define API_SSE_HEARTBEAT_USEC (15 * USEC_PER_SEC)         /* ": ping" comment when idle */
-#define API_STOP_DRAIN_USEC    (2 * USEC_PER_SEC)          /* event streams' last chunk at stop */
-#define API_POOL_WAIT_USEC     (5 * USEC_PER_SEC)          /* wait for a free store connection */
-#define API_MAX_LOGS           (1024 * 1024)               /* logs route reply cap */
-#define API_MAX_DISCARD        (8 * (size_t) API_MAX_BODY) /* oversized body drained, then 413 */
-#define API_MAX_REPLY          (16 * 1024 * 1024)          /* JSON/text replies */
-#define API_LIST_LIMIT_DEFAULT 100
-#define API_LIST_LIMIT_MAX     1000
-#define API_MAX_CONNECTIONS    256
+#define API_MAX_SSE_STREAMS          32                    /* more concurrent follows get 503 */
+#define API_MAX_SSE_STREAMS_PER_USER 8                     /* one caller cannot take every stream */
+#define API_SSE_POLL_USEC            (250 * USEC_PER_MSEC) /* event stream store poll */
+#define API_SSE_HEARTBEAT_USEC       (15 * USEC_PER_SEC)   /* ": ping" comment when idle */
+#define API_STOP_DRAIN_USEC          (2 * USEC_PER_SEC)    /* event streams' last chunk at stop */
+#define API_POOL_WAIT_USEC           (5 * USEC_PER_SEC)    /* wait for a free store connection */
+#define API_MAX_LOGS                 (1024 * 1024)         /* logs route reply cap */
+#define API_MAX_DISCARD              (8 * (size_t) API_MAX_BODY) /* oversized body drained, then 413 */
+#define API_MAX_REPLY                (16 * 1024 * 1024)          /* JSON/text replies */
+#define API_LIST_LIMIT_DEFAULT       100
+#define API_LIST_LIMIT_MAX           1000
+#define API_MAX_CONNECTIONS          256
 
 /* ---- store pool (pool.c) ---------------------------------------------------------------- */
 
@@ -170,6 +171,11 @@ struct ApiServer {
         pthread_cond_t stop_cond; /* CLOCK_MONOTONIC; broadcast at stop and when a stream ends */
         atomic_bool stopping;
         atomic_int sse_streams;
+        /* Open streams per caller name, under `lock`: a small table, streams are few. */
+        struct {
+                char name[65];
+                int n;
+        } sse_users[API_MAX_SSE_STREAMS];
 
         atomic_ulong requests_by_code[600]; /* berth_api_requests_total{code} */
 };

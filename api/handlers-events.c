@@ -211,6 +211,7 @@ static int events_list(ApiRequest *req, const EventFilter *filter, int64_t after
 
 typedef struct SseStream {
         ApiServer *server;
+        char user[65]; /* the caller, for the per-user cap */
         EventFilter filter;
         int64_t after;
         int fd;      /* the client's socket, to notice it went away */
@@ -219,12 +220,42 @@ typedef struct SseStream {
         usec_t next_poll, last_write;
 } SseStream;
 
+/* Takes one of the caller's stream slots (server->lock held); false when they have them all. */
+static bool sse_user_take(ApiServer *s, const char *user) {
+        int free_slot = -1;
+
+        for (int i = 0; i < API_MAX_SSE_STREAMS; i++) {
+                if (s->sse_users[i].n > 0 && streq(s->sse_users[i].name, user)) {
+                        if (s->sse_users[i].n >= API_MAX_SSE_STREAMS_PER_USER)
+                                return false;
+                        s->sse_users[i].n++;
+                        return true;
+                }
+                if (s->sse_users[i].n == 0 && free_slot < 0)
+                        free_slot = i;
+        }
+        if (free_slot < 0)
+                return false;
+        snprintf(s->sse_users[free_slot].name, sizeof(s->sse_users[free_slot].name), "%s", user);
+        s->sse_users[free_slot].n = 1;
+        return true;
+}
+
+static void sse_user_give(ApiServer *s, const char *user) {
+        for (int i = 0; i < API_MAX_SSE_STREAMS; i++)
+                if (s->sse_users[i].n > 0 && streq(s->sse_users[i].name, user)) {
+                        s->sse_users[i].n--;
+                        return;
+                }
+}
+
 static void sse_free(void *cls) {
         SseStream *st = cls;
 
         if (!st)
                 return;
         pthread_mutex_lock(&st->server->lock);
+        sse_user_give(st->server, st->user);
         atomic_fetch_sub(&st->server->sse_streams, 1);
         pthread_cond_broadcast(&st->server->stop_cond); /* api_server_stop may be waiting */
         pthread_mutex_unlock(&st->server->lock);
@@ -401,6 +432,22 @@ static int events_follow(ApiRequest *req, const EventFilter *filter, int64_t aft
                 buf_release(&st->pending);
                 return err_setr(reterr, -EBUSY, "TOO_MANY_STREAMS", NULL,
                                 "too many event streams (at most %d)", API_MAX_SSE_STREAMS);
+        }
+        snprintf(st->user, sizeof(st->user), "%s", req->caller.name);
+        {
+                bool ok;
+
+                pthread_mutex_lock(&req->server->lock);
+                ok = sse_user_take(req->server, st->user);
+                pthread_mutex_unlock(&req->server->lock);
+                if (!ok) {
+                        atomic_fetch_sub(&req->server->sse_streams, 1);
+                        buf_release(&st->pending);
+                        return err_setr(reterr, -EBUSY, "TOO_MANY_STREAMS", NULL,
+                                        "too many event streams for %s (at most %d per caller)",
+                                        st->user[0] ? st->user : "this caller",
+                                        API_MAX_SSE_STREAMS_PER_USER);
+                }
         }
 
         if (filter->visible) {
