@@ -125,6 +125,15 @@ static cJSON *node_to_json(const StatusNode *n) {
                 r = add_str_or_null(o, "host", n->host);
         if (r >= 0)
                 r = add_number(o, "index", n->index);
+        if (r >= 0 && n->restarts > 0)
+                r = add_number(o, "restarts", n->restarts);
+        if (r >= 0 && n->has_exit) {
+                cJSON *e = cJSON_AddObjectToObject(o, "last_exit");
+                r = e && cJSON_AddNumberToObject(e, "code", n->exit_code) &&
+                                    cJSON_AddBoolToObject(e, "oom_killed", n->oom_killed)
+                            ? 0
+                            : -ENOMEM;
+        }
         if (r < 0)
                 return NULL;
         return TAKE_PTR(o);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
@@ -29,6 +30,10 @@ typedef struct StatusNode {
         char *health; /* healthy, unhealthy, starting, none */
         char *host;   /* address on the project network */
         unsigned index;
+        int restarts;  /* Docker's restart count, when known */
+        bool has_exit; /* stopped: why, below */
+        int exit_code;
+        bool oom_killed;
 } StatusNode;
 
 /* What the controller reports for a resource. Built by plan(), written by the controller only. */

@@ -50,6 +50,56 @@ static int observe_probes(ProbeMemory *mem, const ServiceSpec *spec, ServiceObse
         return 0;
 }
 
+/* A list reply has no exit code, OOM kill or restart count: inspect the containers that are not
+ * running (few, and only while something is wrong) so the status can say why. */
+static int observe_stopped(DockerClient *docker, ServiceObserved *o, Error *reterr) {
+        for (size_t i = 0; i < o->n_containers; i++) {
+                ObservedContainer *c = &o->containers[i], fresh = {0};
+                int r;
+
+                if (!c->id || !c->state || streq(c->state, "running") ||
+                    streq(c->state, "created") || streq(c->state, "removing"))
+                        continue;
+                r = docker_container_inspect(docker, c->id, &fresh, reterr);
+                if (r == -ENOENT) { /* gone meanwhile: the next pass sees it */
+                        err_clear(reterr);
+                        continue;
+                }
+                if (r < 0)
+                        return r;
+                c->exit_code = fresh.exit_code;
+                c->oom_killed = fresh.oom_killed;
+                c->restart_count = fresh.restart_count;
+                c->finished_at = fresh.finished_at;
+                observed_container_release(&fresh);
+        }
+        return 0;
+}
+
+/* Containers created in the same second as a restart request: their exact creation time decides
+ * whether they predate it (the list's whole seconds cannot). Rare, so the inspect is cheap. */
+static int observe_restart_times(DockerClient *docker, const ResourceRef *ref, ServiceObserved *o,
+                                 Error *reterr) {
+        for (size_t i = 0; ref->restart_after > 0 && i < o->n_containers; i++) {
+                ObservedContainer *c = &o->containers[i], fresh = {0};
+                int r;
+
+                if (!c->id || c->created / USEC_PER_SEC != ref->restart_after / USEC_PER_SEC)
+                        continue;
+                r = docker_container_inspect(docker, c->id, &fresh, reterr);
+                if (r == -ENOENT) {
+                        err_clear(reterr);
+                        continue;
+                }
+                if (r < 0)
+                        return r;
+                if (fresh.created > 0)
+                        c->created = fresh.created;
+                observed_container_release(&fresh);
+        }
+        return 0;
+}
+
 static bool every_slot_filled(const ServiceSpec *spec, const ServiceObserved *o) {
         int desired = spec->paused ? 0 : spec->replicas, filled = 0;
 
@@ -159,7 +209,11 @@ int service_observe(DockerClient *docker, Store *store, ProbeMemory *probes, con
                 err_clear(reterr);
         }
 
-        r = observe_probes(probes, spec, &o);
+        r = observe_stopped(docker, &o, reterr);
+        if (r >= 0)
+                r = observe_restart_times(docker, ref, &o, reterr);
+        if (r >= 0)
+                r = observe_probes(probes, spec, &o);
         if (r >= 0)
                 r = observe_secrets(store, ref, spec, &o, reterr);
         if (r >= 0)

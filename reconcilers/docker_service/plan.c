@@ -114,6 +114,11 @@ static int add_node(Status *st, const ServiceSpec *spec, const ObservedContainer
         n->health = b_strdup(container_health(spec, c, probe));
         n->host = c->ip ? b_strdup(c->ip) : NULL;
         n->index = c->index < 0 ? 0 : (unsigned) c->index;
+        n->restarts = c->restart_count;
+        /* observe() inspected the stopped ones: their exit code and OOM kill say why. */
+        n->has_exit = !state_is(c, "running") && !state_is(c, "created") && c->finished_at > 0;
+        n->exit_code = c->exit_code;
+        n->oom_killed = c->oom_killed;
         st->n_nodes++;
         if (!n->name || !n->role || !n->state || !n->health || (c->ip && !n->host))
                 return -ENOMEM;
@@ -305,11 +310,10 @@ static int plan_surplus(const ServiceObserved *obs, const ResourceRef *ref, unsi
         return 0;
 }
 
-/* Created before the restart action (compared in whole seconds: Docker reports creation times
- * in seconds, and a replacement made in the same second must not count as outdated). */
+/* Created before the restart action. A list reply gives creation times in whole seconds; observe()
+ * inspects the containers created in the same second as the request for the exact time. */
 static bool created_before_restart(const ResourceRef *ref, const ObservedContainer *c) {
-        return ref->restart_after > 0 &&
-               c->created / USEC_PER_SEC < ref->restart_after / USEC_PER_SEC;
+        return ref->restart_after > 0 && c->created < ref->restart_after;
 }
 
 /* The restart action, rolling: when every replica is ready and nothing else is under way, replace
@@ -415,7 +419,18 @@ static int finish_status(const ResourceRef *ref, const ServiceSpec *spec, const 
                 return set_message(st, "%d/%d replicas ready", t->ready, t->desired);
         }
         if (acting == 0 && t->desired > 0 && t->failed >= t->desired) {
+                const StatusNode *why = NULL;
+
                 st->phase = PHASE_FAILED;
+                for (size_t i = 0; i < st->n_nodes && !why; i++)
+                        if (st->nodes[i].has_exit)
+                                why = &st->nodes[i];
+                if (why && why->oom_killed)
+                        return set_message(st, "%d/%d replicas failed: %s was killed out of memory",
+                                           t->failed, t->desired, why->name);
+                if (why)
+                        return set_message(st, "%d/%d replicas failed: %s exited with code %d",
+                                           t->failed, t->desired, why->name, why->exit_code);
                 return set_message(st, "%d/%d replicas failed (exited or crash looping)", t->failed,
                                    t->desired);
         }

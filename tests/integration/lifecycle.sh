@@ -42,6 +42,14 @@ restart_order() {
 order_is_rolling() { [[ "$(restart_order)" == "removed created removed created " ]]; }
 check "one replica at a time: removed, created, removed, created" wait_until 15 order_is_rolling
 log "restart order: $(restart_order)"
+apply_yaml >/dev/null <<'YAML'
+kind: docker_service
+metadata: {name: once, project: __PROJECT__}
+spec: {image: berth/busybox:latest, type: worker, command: [sh, -c, "exit 3"], restart_policy: {name: "no"}}
+YAML
+says_why() { berth get docker_service once --project "$PROJECT" -o json | grep -q 'exited with code 3'; }
+check "a replica that exits: FAILED, saying its exit code" wait_until 30 says_why
+check "the node carries last_exit" bash -c "$BERTH_BIN get docker_service once --project $PROJECT -o json | grep -q '\"last_exit\"'"
 audit=$(curl -fsS "$BERTH_SERVER/api/v1/audit?limit=1000")
 check "the audit trail has the pause with its actor" bash -c "grep -q '\"actor\":\"local\",\"action\":\"pause\"' <<<'$audit'"
 code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$BERTH_SERVER/api/v1/resources/docker_service/app/actions/fly?project=$PROJECT")

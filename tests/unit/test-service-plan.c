@@ -110,6 +110,8 @@ static void load_observed(const cJSON *j, const ResourceRef *ref, const ServiceS
                 oc->exit_code = int_or(c, "exit_code", 0);
                 oc->restart_count = int_or(c, "restart_count", 0);
                 oc->created = (usec_t) int_or(c, "created", 0) * USEC_PER_SEC;
+                oc->finished_at = (usec_t) int_or(c, "finished", 0) * USEC_PER_SEC;
+                oc->oom_killed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "oom_killed"));
                 if (hash && streq(hash, "current") && oc->index >= 0) {
                         _cleanup_(container_config_release) ContainerConfig want = {0};
                         assert_int_equal(service_container_config(
