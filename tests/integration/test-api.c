@@ -772,6 +772,6 @@ int main(void) {
         curl_global_cleanup();
 
         printf("1..%d\n", n_tests);
-        printf("%d passed, %d failed\n", n_tests - n_failed, n_failed);
+        printf("# %d passed, %d failed\n", n_tests - n_failed, n_failed);
         return n_failed ? 1 : 0;
 }
