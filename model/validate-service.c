@@ -315,29 +315,38 @@ static cJSON *sorted_copy(const cJSON *o) {
         return TAKE_PTR(copy);
 }
 
-static int v_env(const cJSON *spec, cJSON *out, Error *e) {
-        const cJSON *v = spec_member(spec, "env"), *c;
-        _cleanup_json_ cJSON *env = NULL;
+/* The prologue of the maps keyed by name (env, secrets): a map of at most `max` members, no key
+ * twice; a new empty output object in *ret_out. */
+static int map_prologue(const cJSON *v, const char *field, size_t max, const char *items,
+                        cJSON **ret_out, Error *e) {
         const char *dup = NULL;
         int r;
 
-        if (!v)
-                return json_add_item_take(out, "env", cJSON_CreateObject());
-        r = want_map(v, "spec.env", e);
+        r = want_map(v, field, e);
         if (r < 0)
                 return r;
-        if (cJSON_GetArraySize(v) > ENV_MAX)
-                return verr(e, -EINVAL, R_OUT_OF_RANGE, "spec.env", "has more than %d variables",
-                            ENV_MAX);
+        if ((size_t) cJSON_GetArraySize(v) > max)
+                return verr(e, -EINVAL, R_OUT_OF_RANGE, field, "has more than %zu %s", max, items);
         r = json_find_duplicate_key(v, &dup);
         if (r < 0)
                 return r;
         if (dup)
-                return verr(e, -EINVAL, R_DUPLICATE, path_key("spec.env", dup).s,
+                return verr(e, -EINVAL, R_DUPLICATE, path_key(field, dup).s,
                             "is set more than once");
-        env = cJSON_CreateObject();
-        if (!env)
-                return -ENOMEM;
+        *ret_out = cJSON_CreateObject();
+        return *ret_out ? 0 : -ENOMEM;
+}
+
+static int v_env(const cJSON *spec, cJSON *out, Error *e) {
+        const cJSON *v = spec_member(spec, "env"), *c;
+        _cleanup_json_ cJSON *env = NULL;
+        int r;
+
+        if (!v)
+                return json_add_item_take(out, "env", cJSON_CreateObject());
+        r = map_prologue(v, "spec.env", ENV_MAX, "variables", &env, e);
+        if (r < 0)
+                return r;
         cJSON_ArrayForEach(c, v) {
                 Path f = path_key("spec.env", c->string);
                 _cleanup_free_ char *value = NULL;
@@ -1174,27 +1183,14 @@ static int v_secret(const cJSON *c, const cJSON *env, const cJSON *files, cJSON 
 static int v_secrets(const cJSON *spec, cJSON *out, Error *e) {
         const cJSON *v = spec_member(spec, "secrets"), *c;
         _cleanup_json_ cJSON *m = NULL;
-        const char *dup = NULL;
         cJSON *sorted;
         int r;
 
         if (!v)
                 return 0;
-        r = want_map(v, "spec.secrets", e);
+        r = map_prologue(v, "spec.secrets", SECRETS_MAX, "secrets", &m, e);
         if (r < 0)
                 return r;
-        if (cJSON_GetArraySize(v) > SECRETS_MAX)
-                return verr(e, -EINVAL, R_OUT_OF_RANGE, "spec.secrets", "has more than %d secrets",
-                            SECRETS_MAX);
-        r = json_find_duplicate_key(v, &dup);
-        if (r < 0)
-                return r;
-        if (dup)
-                return verr(e, -EINVAL, R_DUPLICATE, path_key("spec.secrets", dup).s,
-                            "is set more than once");
-        m = cJSON_CreateObject();
-        if (!m)
-                return -ENOMEM;
         cJSON_ArrayForEach(c, v) {
                 cJSON *o = NULL;
 
