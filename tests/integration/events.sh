@@ -16,10 +16,13 @@ YAML
 saw_running() { grep -q 'PhaseChanged' "$IT_TMP/follow.out" && grep -q 'RUNNING' "$IT_TMP/follow.out"; }
 check "berth events --follow shows the phase change live" wait_until 30 saw_running
 kill "$follower" 2>/dev/null || true
+streams_closed() { curl -fsS "$BERTH_SERVER/metrics" | grep -qx 'berth_api_event_streams 0'; }
+# A stream notices its client left at its next write (the 15 s heartbeat at the latest).
+check "the follower's stream is released" wait_until 40 streams_closed
 
 pids=()
 for i in $(seq 1 8); do
-        curl -sS -N --max-time 8 "$BERTH_SERVER/api/v1/events?follow=true&project=$PROJECT" >/dev/null 2>&1 3>&- &
+        curl -sS -N --max-time 30 "$BERTH_SERVER/api/v1/events?follow=true&project=$PROJECT" >/dev/null 2>&1 3>&- &
         pids+=($!)
 done
 streams_open() { [[ $(curl -fsS "$BERTH_SERVER/metrics" | sed -n 's/^berth_api_event_streams //p') -ge 8 ]]; }
@@ -29,7 +32,5 @@ check "a 9th stream of one caller: 503" test "$code" = 503
 check "it says why" grep -q 'TOO_MANY_STREAMS' "$IT_TMP/ninth"
 for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 wait "${pids[@]}" 2>/dev/null || true
-streams_closed() { curl -fsS "$BERTH_SERVER/metrics" | grep -qx 'berth_api_event_streams 0'; }
-# A stream notices its client left at its next write (the 15 s heartbeat at the latest).
 check "closed streams give their slots back" wait_until 40 streams_closed
 finish
