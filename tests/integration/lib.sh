@@ -132,9 +132,16 @@ cleanup() {
                 kill -KILL "$pid" 2>/dev/null || true
         done
         for d in "$IT_TMP"/*/; do stop_embedded_store "$d"; done
-        docker ps -aq --filter "label=berth.project=$PROJECT" | xargs -r docker rm -f >/dev/null 2>&1 || true
-        docker network ls -q --filter "label=berth.project=$PROJECT" | xargs -r docker network rm >/dev/null 2>&1 || true
-        docker volume ls -q --filter "label=berth.project=$PROJECT" | xargs -r docker volume rm -f >/dev/null 2>&1 || true
+        # A network is removable only once Docker has detached its last container: retry briefly.
+        for _ in $(seq 1 20); do
+                docker ps -aq --filter "label=berth.project=$PROJECT" | xargs -r docker rm -f >/dev/null 2>&1 || true
+                docker network ls -q --filter "label=berth.project=$PROJECT" | xargs -r docker network rm >/dev/null 2>&1 || true
+                docker volume ls -q --filter "label=berth.project=$PROJECT" | xargs -r docker volume rm -f >/dev/null 2>&1 || true
+                if [[ -z "$(docker ps -aq --filter "label=berth.project=$PROJECT")$(docker network ls -q --filter "label=berth.project=$PROJECT")" ]]; then
+                        break
+                fi
+                sleep 0.5
+        done
         if [[ -z ${IT_KEEP:-} ]]; then rm -rf "$IT_TMP"; fi
 }
 trap cleanup EXIT
