@@ -42,19 +42,6 @@ static void plan_releasep(Plan *p) {
         plan_release(p);
 }
 
-static void stored_resource_releasep(StoredResource *r) {
-        stored_resource_release(r);
-}
-
-typedef struct StoredList {
-        StoredResource *v;
-        size_t n;
-} StoredList;
-
-static void stored_resources_freep(StoredList *l) {
-        stored_resources_free(l->v, l->n);
-}
-
 static cJSON *result_new(const Document *d, ApplyOutcome outcome, int64_t generation,
                          const char *uuid) {
         _cleanup_(cjson_deletep) cJSON *o = cJSON_CreateObject();
@@ -81,7 +68,7 @@ static cJSON *result_new(const Document *d, ApplyOutcome outcome, int64_t genera
  * quota row is locked, so concurrent applies to one project are checked one after the other. */
 static int check_quotas(Store *tx, const DocList *l, Error *reterr) {
         for (size_t i = 0; i < l->n; i++) {
-                _cleanup_(stored_resources_freep) StoredList rows = {};
+                _cleanup_(stored_resource_list_release) StoredResourceList rows = {};
                 const char *project = l->docs[i].project;
                 QuotaUsage use = {0};
                 ProjectQuota q;
@@ -97,13 +84,15 @@ static int check_quotas(Store *tx, const DocList *l, Error *reterr) {
                         return r;
                 if (quota_is_empty(&q))
                         continue;
-                r = store_resource_list(tx, project, KIND_DOCKER_SERVICE, &rows.v, &rows.n, reterr);
+                r = store_resource_list(tx, project, KIND_DOCKER_SERVICE, &rows.rows, &rows.n,
+                                        reterr);
                 if (r < 0)
                         return r;
                 for (size_t k = 0; k < rows.n; k++) {
-                        if (rows.v[k].ref.deleting)
+                        if (rows.rows[k].ref.deleting)
                                 continue;
-                        r = quota_add_service(&q, rows.v[k].ref.name, rows.v[k].spec, &use, reterr);
+                        r = quota_add_service(&q, rows.rows[k].ref.name, rows.rows[k].spec, &use,
+                                              reterr);
                         if (r < 0)
                                 return r;
                 }
@@ -179,7 +168,7 @@ static int dry_run_compare(ApiRequest *req, const DocList *l, DryRow *rows, Erro
 
         for (size_t i = 0; i < l->n; i++) {
                 const Document *d = &l->docs[i];
-                _cleanup_(stored_resource_releasep) StoredResource row = {};
+                _cleanup_(stored_resource_release) StoredResource row = {};
                 Error e = ERROR_INIT;
 
                 r = store_resource_compare(lease.store, d, &rows[i].outcome, reterr);

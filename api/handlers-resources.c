@@ -15,21 +15,6 @@
 
 /* /api/v1/resources and /api/v1/resources/{kind}/{name}[/...]. */
 
-static void stored_resource_releasep(StoredResource *r) {
-        stored_resource_release(r);
-}
-
-typedef struct RowList {
-        StoredResource *rows;
-        size_t n;
-} RowList;
-
-static void row_list_release(RowList *l) {
-        if (l->rows)
-                stored_resources_free(l->rows, l->n);
-        *l = (RowList){};
-}
-
 cJSON *api_redact_spec(ResourceKind kind, const cJSON *spec) {
         /* The one place a spec is cleaned before it leaves the API. Today no kind stores a
          * secret value in its spec: docker_service `secrets` are references ({secret: NAME}) and
@@ -106,7 +91,7 @@ static cJSON *list_item(const StoredResource *row) {
 
 int api_handle_resource_list(ApiRequest *req, ApiReply *reply, Error *reterr) {
         _cleanup_(pool_lease_release) PoolLease lease = {};
-        _cleanup_(row_list_release) RowList l = {};
+        _cleanup_(stored_resource_list_release) StoredResourceList l = {};
         _cleanup_(cjson_deletep) cJSON *root = NULL;
         const char *project = api_query(req, "project"), *kind_s = api_query(req, "kind");
         ResourceKind kind = _KIND_INVALID;
@@ -196,7 +181,7 @@ static cJSON *status_json(const StoredResource *row) {
 
 int api_handle_resource_get(ApiRequest *req, ApiReply *reply, Error *reterr) {
         _cleanup_(pool_lease_release) PoolLease lease = {};
-        _cleanup_(stored_resource_releasep) StoredResource row = {};
+        _cleanup_(stored_resource_release) StoredResource row = {};
         _cleanup_(cjson_deletep) cJSON *o = NULL;
         int r;
 
@@ -276,7 +261,7 @@ static int items_reply(ApiReply *reply, cJSON *items, Error *reterr) {
 
 int api_handle_resource_events(ApiRequest *req, ApiReply *reply, Error *reterr) {
         _cleanup_(pool_lease_release) PoolLease lease = {};
-        _cleanup_(stored_resource_releasep) StoredResource row = {};
+        _cleanup_(stored_resource_release) StoredResource row = {};
         cJSON *items = NULL;
         int64_t limit, after;
         int r;
@@ -299,7 +284,7 @@ int api_handle_resource_events(ApiRequest *req, ApiReply *reply, Error *reterr) 
 
 int api_handle_resource_operations(ApiRequest *req, ApiReply *reply, Error *reterr) {
         _cleanup_(pool_lease_release) PoolLease lease = {};
-        _cleanup_(stored_resource_releasep) StoredResource row = {};
+        _cleanup_(stored_resource_release) StoredResource row = {};
         cJSON *items = NULL;
         int64_t limit;
         int r;
@@ -360,7 +345,7 @@ static int logs_append(DockerClient *dc, const ObservedContainer *c, int tail, B
 }
 
 int api_handle_resource_logs(ApiRequest *req, ApiReply *reply, Error *reterr) {
-        _cleanup_(stored_resource_releasep) StoredResource row = {};
+        _cleanup_(stored_resource_release) StoredResource row = {};
         _cleanup_(container_list_release) ContainerList l = {};
         _cleanup_(buf_release) Buf out = BUF_INIT(API_MAX_LOGS);
         _cleanup_strv_free_ char **filters = NULL;
@@ -531,7 +516,7 @@ static const ApiAction api_actions[] = {
 };
 
 int api_handle_resource_action(ApiRequest *req, ApiReply *reply, Error *reterr) {
-        _cleanup_(stored_resource_releasep) StoredResource row = {};
+        _cleanup_(stored_resource_release) StoredResource row = {};
         _cleanup_(pool_lease_release) PoolLease lease = {};
         int r;
 

@@ -314,3 +314,22 @@ bool store_uuid_is_valid(const char *s) {
         }
         return true;
 }
+
+/* Runs a query answering one json column and parses it. */
+int store_query_json(Store *s, const char *sql, int n, const char *const *params, cJSON **ret,
+                     Error *reterr) {
+        _cleanup_pqclear_ PGresult *res = NULL;
+        cJSON *j;
+        int r;
+
+        r = store_query(s, sql, n, params, STORE_Q_RETRY, &res, reterr);
+        if (r < 0)
+                return r;
+        r = store_get_json(res, 0, 0, &j, reterr);
+        if (r < 0)
+                return r;
+        if (!j)
+                return err_set(reterr, -EBADMSG, NULL, "state store: empty reply");
+        *ret = j;
+        return 0;
+}

@@ -21,25 +21,6 @@ static void list_limit(int limit, char buf[16]) {
         snprintf(buf, 16, "%d", MIN(limit, STORE_MAX_LIST));
 }
 
-/* Runs a query answering one json column and parses it. */
-static int query_json(Store *s, const char *sql, int n, const char *const *params, cJSON **ret,
-                      Error *reterr) {
-        _cleanup_pqclear_ PGresult *res = NULL;
-        cJSON *j;
-        int r;
-
-        r = store_query(s, sql, n, params, STORE_Q_RETRY, &res, reterr);
-        if (r < 0)
-                return r;
-        r = store_get_json(res, 0, 0, &j, reterr);
-        if (r < 0)
-                return r;
-        if (!j)
-                return err_set(reterr, -EBADMSG, NULL, "state store: empty reply");
-        *ret = j;
-        return 0;
-}
-
 int store_event_add(Store *s, const char *uuid, const char *type, const char *reason,
                     const char *message, Error *reterr) {
         int r;
@@ -70,7 +51,7 @@ int store_events_list(Store *s, const char *uuid, int64_t after_id, int limit, c
 
         snprintf(after, sizeof(after), "%" PRId64, MAX(after_id, 0));
         list_limit(limit, lim);
-        return query_json(
+        return store_query_json(
                 s,
                 "SELECT coalesce(json_agg(x.j ORDER BY x.id), '[]'::json) FROM ("
                 "  SELECT e.id, json_build_object("
@@ -147,7 +128,7 @@ int store_operations_list(Store *s, const char *uuid, int limit, cJSON **ret, Er
         assert_return(ret, -EINVAL);
 
         list_limit(limit, lim);
-        return query_json(
+        return store_query_json(
                 s,
                 "SELECT coalesce(json_agg(x.j ORDER BY x.id), '[]'::json) FROM ("
                 "  SELECT o.id, json_build_object("
@@ -187,7 +168,7 @@ int store_audit_list(Store *s, const char *uuid, int64_t after_id, int limit, cJ
 
         snprintf(after, sizeof(after), "%" PRId64, MAX(after_id, 0));
         list_limit(limit, lim);
-        return query_json(
+        return store_query_json(
                 s,
                 "SELECT coalesce(json_agg(x.j ORDER BY x.id), '[]'::json) FROM ("
                 "  SELECT a.id, json_build_object("

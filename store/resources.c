@@ -45,6 +45,11 @@ void stored_resources_free(StoredResource *r, size_t n) {
         b_free(r);
 }
 
+void stored_resource_list_release(StoredResourceList *l) {
+        stored_resources_free(l->rows, l->n);
+        *l = (StoredResourceList){};
+}
+
 static int copy_name(char *dst, size_t n, const char *src) {
         if (!src || strlen(src) >= n)
                 return -EBADMSG;

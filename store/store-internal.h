@@ -87,6 +87,9 @@ const char *store_get(const PGresult *res, int row, int col);
 int store_get_i64(const PGresult *res, int row, int col, int64_t *ret) _warn_unused_result_;
 bool store_get_bool(const PGresult *res, int row, int col);
 /* Parses a json/jsonb column into *ret (NULL when SQL NULL). */
+/* Runs a query answering one json column (row 0) and parses it; an empty reply is -EBADMSG. */
+int store_query_json(Store *s, const char *sql, int n, const char *const *params, cJSON **ret,
+                     Error *reterr) _warn_unused_result_;
 int store_get_json(const PGresult *res, int row, int col, cJSON **ret,
                    Error *reterr) _warn_unused_result_;
 

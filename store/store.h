@@ -55,6 +55,13 @@ typedef struct StoredResource {
 void stored_resource_release(StoredResource *r);
 void stored_resources_free(StoredResource *r, size_t n);
 
+/* Rows as store_resource_list() returns them, for _cleanup_. */
+typedef struct StoredResourceList {
+        StoredResource *rows;
+        size_t n;
+} StoredResourceList;
+void stored_resource_list_release(StoredResourceList *l);
+
 /* Upserts d by (kind, project, name). The generation is bumped only when the canonical spec,
  * labels or environment differ. Sends NOTIFY on created/configured. Writes an audit row
  * (actor, action "apply", outcome). Must be called inside store_begin/commit.

@@ -27,25 +27,6 @@ static int copy_text(char *dst, size_t n, const char *src) {
         return 0;
 }
 
-/* Runs a query answering one json column and parses it. */
-static int query_json(Store *s, const char *sql, int n, const char *const *params, cJSON **ret,
-                      Error *reterr) {
-        _cleanup_pqclear_ PGresult *res = NULL;
-        cJSON *j;
-        int r;
-
-        r = store_query(s, sql, n, params, STORE_Q_RETRY, &res, reterr);
-        if (r < 0)
-                return r;
-        r = store_get_json(res, 0, 0, &j, reterr);
-        if (r < 0)
-                return r;
-        if (!j)
-                return err_set(reterr, -EBADMSG, NULL, "state store: empty reply");
-        *ret = j;
-        return 0;
-}
-
 /* ---- users ---------------------------------------------------------------------------------- */
 
 int store_user_create(Store *s, const char *name, const char *password_hash, bool admin,
@@ -96,7 +77,7 @@ int store_user_list(Store *s, cJSON **ret, Error *reterr) {
         assert_return(s, -EINVAL);
         assert_return(ret, -EINVAL);
 
-        return query_json(
+        return store_query_json(
                 s,
                 "SELECT coalesce(json_agg(json_build_object("
                 "  'username', u.name, 'admin', u.admin, 'created_at', " SQL_TIME(
@@ -179,13 +160,14 @@ int store_members_list(Store *s, const char *project, cJSON **ret, Error *reterr
         assert_return(s, -EINVAL);
         assert_return(project && ret, -EINVAL);
 
-        return query_json(s,
-                          "SELECT coalesce(json_agg(json_build_object('username', m.username, "
-                          "  'role', m.role, 'created_at', " SQL_TIME(
-                                  "m.created_at") ") "
-                                                  "  ORDER BY m.username), '[]'::json) "
-                                                  "FROM memberships m WHERE m.project = $1",
-                          1, (const char *const[]){project}, ret, reterr);
+        return store_query_json(
+                s,
+                "SELECT coalesce(json_agg(json_build_object('username', m.username, "
+                "  'role', m.role, 'created_at', " SQL_TIME(
+                        "m.created_at") ") "
+                                        "  ORDER BY m.username), '[]'::json) "
+                                        "FROM memberships m WHERE m.project = $1",
+                1, (const char *const[]){project}, ret, reterr);
 }
 
 /* ---- API tokens ----------------------------------------------------------------------------- */
@@ -246,7 +228,7 @@ int store_token_list(Store *s, cJSON **ret, Error *reterr) {
         assert_return(s, -EINVAL);
         assert_return(ret, -EINVAL);
 
-        return query_json(
+        return store_query_json(
                 s,
                 "SELECT coalesce(json_agg(json_build_object("
                 "  'id', t.id, 'name', t.name, 'owner', t.owner, 'project', t.project, "
