@@ -305,6 +305,8 @@ int api_handle_resource_events(ApiRequest *req, ApiReply *reply, Error *reterr);
 int api_handle_resource_operations(ApiRequest *req, ApiReply *reply, Error *reterr);
 int api_handle_resource_logs(ApiRequest *req, ApiReply *reply, Error *reterr);
 int api_handle_resource_action(ApiRequest *req, ApiReply *reply, Error *reterr);
+int api_handle_resource_requests(ApiRequest *req, ApiReply *reply, Error *reterr);
+int api_handle_resource_backups(ApiRequest *req, ApiReply *reply, Error *reterr);
 /* The one place secrets are removed from a spec before it leaves the API. Returns a copy. */
 cJSON *api_redact_spec(ResourceKind kind, const cJSON *spec);
 
@@ -332,6 +334,7 @@ int api_handle_events(ApiRequest *req, ApiReply *reply, Error *reterr);
 int api_handle_secret_put(ApiRequest *req, ApiReply *reply, Error *reterr);
 int api_handle_secret_list(ApiRequest *req, ApiReply *reply, Error *reterr);
 int api_handle_secret_delete(ApiRequest *req, ApiReply *reply, Error *reterr);
+int api_handle_secret_get(ApiRequest *req, ApiReply *reply, Error *reterr);
 
 /* handlers-system.c */
 int api_handle_healthz(ApiRequest *req, ApiReply *reply, Error *reterr);

@@ -9,8 +9,10 @@
 #include "api/api.h"
 #include "drivers/docker/docker.h"
 #include "model/observed.h"
+#include "model/pg-action.h"
 #include "model/resource.h"
 #include "model/status.h"
+#include "store/requests.h"
 #include "store/store.h"
 
 /* /api/v1/resources and /api/v1/resources/{kind}/{name}[/...]. */
@@ -302,6 +304,70 @@ int api_handle_resource_operations(ApiRequest *req, ApiReply *reply, Error *rete
         return items_reply(reply, items, reterr);
 }
 
+/* Queued actions of the resource (store/requests.h), newest first. */
+int api_handle_resource_requests(ApiRequest *req, ApiReply *reply, Error *reterr) {
+        _cleanup_(pool_lease_release) PoolLease lease = {};
+        _cleanup_(stored_resource_release) StoredResource row = {};
+        cJSON *items = NULL;
+        int64_t limit;
+        int r;
+
+        r = api_query_int(req, "limit", API_LIST_LIMIT_DEFAULT, 1, API_LIST_LIMIT_MAX, &limit,
+                          reterr);
+        if (r >= 0)
+                r = api_store(req, &lease, reterr);
+        if (r >= 0)
+                r = resource_lookup(req, lease.store, &row, reterr);
+        if (r >= 0)
+                r = store_request_list(lease.store, row.ref.uuid, (int) limit, &items, reterr);
+        if (r < 0)
+                return r;
+        return items_reply(reply, items, reterr);
+}
+
+/* A pg_single's backups as the controller last reported them: status.backup.backups (pgBackRest's
+ * backup sets, oldest first), and the summary beside them. The API reads no repository itself. */
+int api_handle_resource_backups(ApiRequest *req, ApiReply *reply, Error *reterr) {
+        static const char *const summary[] = {"last_successful", "next_scheduled", "last_error"};
+        _cleanup_(pool_lease_release) PoolLease lease = {};
+        _cleanup_(stored_resource_release) StoredResource row = {};
+        _cleanup_(cjson_deletep) cJSON *o = NULL;
+        const cJSON *backup, *list;
+        int r;
+
+        r = api_store(req, &lease, reterr);
+        if (r >= 0)
+                r = resource_lookup(req, lease.store, &row, reterr);
+        if (r < 0)
+                return r;
+        pool_lease_release(&lease);
+        if (row.ref.kind != KIND_PG_SINGLE)
+                return err_setr(reterr, -ENOENT, "BACKUPS_NOT_SUPPORTED", NULL,
+                                "%s resources have no backups to list (pg_single has)",
+                                kind_to_string(row.ref.kind));
+
+        backup = status_member(&row, "backup");
+        list = cJSON_IsObject(backup) ? cJSON_GetObjectItemCaseSensitive(backup, "backups") : NULL;
+        o = cJSON_CreateObject();
+        if (!o)
+                return err_set(reterr, -ENOMEM, NULL, "out of memory");
+        r = add_identity(o, row.ref.kind, row.ref.name, row.ref.project);
+        if (r >= 0)
+                r = json_add_take(o, "backups",
+                                  cJSON_IsArray(list) ? cJSON_Duplicate(list, true)
+                                                      : cJSON_CreateArray());
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(summary); i++) {
+                const cJSON *v = cJSON_IsObject(backup)
+                                         ? cJSON_GetObjectItemCaseSensitive(backup, summary[i])
+                                         : NULL;
+                if (v)
+                        r = json_add_take(o, summary[i], cJSON_Duplicate(v, true));
+        }
+        if (r < 0)
+                return err_set(reterr, r, NULL, "out of memory");
+        return api_reply_json(reply, 200, TAKE_PTR(o));
+}
+
 /* ---- logs ----------------------------------------------------------------------------------- */
 
 typedef struct ContainerList {
@@ -464,6 +530,10 @@ static int set_paused(ApiRequest *req, Store *s, const StoredResource *row, bool
                 r = json_add_string(o, "message",
                                     outcome == APPLY_UNCHANGED
                                             ? (paused ? "already paused" : "already running")
+                                    : row->ref.kind == KIND_PG_SINGLE
+                                            ? (paused ? "pausing: the containers stop, the data "
+                                                        "is kept"
+                                                      : "resuming: the containers start again")
                                             : (paused ? "pausing: every replica stops"
                                                       : "resuming: replicas start again"));
         if (r < 0)
@@ -502,17 +572,136 @@ static int action_restart(ApiRequest *req, Store *s, const StoredResource *row, 
                 r = json_add_string(o, "action", req->action);
         if (r >= 0)
                 r = json_add_string(o, "message",
-                                    "rolling restart: one replica at a time, each once the "
-                                    "previous replacement is ready");
+                                    row->ref.kind == KIND_PG_SINGLE
+                                            ? "restart requested: the controller restarts "
+                                              "PostgreSQL"
+                                            : "rolling restart: one replica at a time, each once "
+                                              "the previous replacement is ready");
         if (r < 0)
                 return err_set(reterr, r, NULL, "out of memory");
         return api_reply_json(reply, 202, TAKE_PTR(o));
+}
+
+/* The action's parameters: the request body, a JSON object (`berth do KIND NAME ACTION k=v`
+ * sends one); NULL when the body is empty. */
+static int action_params(const ApiRequest *req, cJSON **ret, Error *reterr) {
+        cJSON *doc;
+
+        if (!req->body.buf || req->body.len == 0 ||
+            strspn(req->body.buf, " \t\r\n") == req->body.len) {
+                *ret = NULL;
+                return 0;
+        }
+        doc = cJSON_ParseWithLength(req->body.buf, req->body.len);
+        if (!doc)
+                return err_setr(reterr, -EBADMSG, "INVALID_JSON", "params",
+                                "the body must be a JSON object of the action's parameters");
+        *ret = doc;
+        return 0;
+}
+
+static int reply_message(ApiReply *reply, const StoredResource *row, const char *action,
+                         const char *msg) {
+        _cleanup_(cjson_deletep) cJSON *o = cJSON_CreateObject();
+        int r = o ? 0 : -ENOMEM;
+
+        if (r >= 0)
+                r = add_identity(o, row->ref.kind, row->ref.name, row->ref.project);
+        if (r >= 0)
+                r = json_add_string(o, "action", action);
+        if (r >= 0)
+                r = json_add_string(o, "message", msg);
+        if (r < 0)
+                return r;
+        return api_reply_json(reply, 202, TAKE_PTR(o));
+}
+
+/* backup, restore, vacuum of a pg_single: validated and normalised by the model, then queued
+ * as a request the controller runs in order (store/requests.h). */
+static int action_queue(ApiRequest *req, Store *s, const StoredResource *row, ApiReply *reply,
+                        Error *reterr) {
+        _cleanup_(cjson_deletep) cJSON *body = NULL, *params = NULL, *o = NULL;
+        _cleanup_(pg_action_release) PgAction a = {};
+        char msg[128], when[40];
+        int64_t id = 0;
+        int r;
+
+        r = action_params(req, &body, reterr);
+        /* A soft-deleted database comes back on the data it kept; with a target, it is then
+         * restored to it as any other. */
+        if (r >= 0 && row->ref.deleting && streq(req->action, "restore")) {
+                r = store_resource_undelete(s, row->ref.kind, row->ref.project, row->ref.name,
+                                            api_actor(req), reterr);
+                if (r >= 0 && cJSON_GetArraySize(body) == 0)
+                        return reply_message(reply, row, req->action,
+                                             "undeleted: it starts again on the data it kept");
+        }
+        if (r >= 0)
+                r = pg_action_normalise(req->action, body, &params, reterr);
+        if (r >= 0)
+                r = pg_action_from_json(req->action, params, &a, reterr);
+        if (r < 0)
+                return r;
+        /* The model is pure: "not in the future" needs the clock, so it is checked here. */
+        if (a.type == PG_ACTION_RESTORE && a.target_time > now_realtime())
+                return err_setr(reterr, -EINVAL, "INVALID_VALUE", "params.time",
+                                "params.time: %s is in the future",
+                                format_rfc3339_exact(a.target_time, when, sizeof(when)));
+        r = store_request_add(s, row->ref.uuid, req->action, params, api_actor(req), &id, reterr);
+        if (r < 0)
+                return r;
+        log_info("%s %s %s/%s queued as request %" PRId64 " by %s", req->action,
+                 kind_to_string(row->ref.kind), row->ref.project, row->ref.name, id,
+                 api_actor(req));
+
+        snprintf(msg, sizeof(msg),
+                 "%s queued as request %" PRId64 ": queued actions run one at a time, in order",
+                 req->action, id);
+        o = cJSON_CreateObject();
+        if (!o)
+                return err_set(reterr, -ENOMEM, NULL, "out of memory");
+        r = add_identity(o, row->ref.kind, row->ref.name, row->ref.project);
+        if (r >= 0)
+                r = json_add_string(o, "action", req->action);
+        if (r >= 0)
+                r = json_add_int(o, "request", id);
+        if (r >= 0)
+                r = json_add_take(o, "params", TAKE_PTR(params));
+        if (r >= 0)
+                r = json_add_string(o, "message", msg);
+        if (r < 0)
+                return err_set(reterr, r, NULL, "out of memory");
+        return api_reply_json(reply, 202, TAKE_PTR(o));
+}
+
+/* purge: the data a soft delete keeps (volumes, backups) goes now; deletes first if needed. */
+static int action_purge(ApiRequest *req, Store *s, const StoredResource *row, ApiReply *reply,
+                        Error *reterr) {
+        int r;
+
+        r = store_resource_request_purge(s, row->ref.kind, row->ref.project, row->ref.name,
+                                         api_actor(req), reterr);
+        if (r < 0)
+                return r;
+        log_info("purge %s %s/%s requested by %s", kind_to_string(row->ref.kind), row->ref.project,
+                 row->ref.name, api_actor(req));
+        return reply_message(reply, row, req->action,
+                             "purging: containers, data and backups are removed for good");
 }
 
 static const ApiAction api_actions[] = {
         {KIND_DOCKER_SERVICE, "restart", action_restart, "replace every replica, one at a time"},
         {KIND_DOCKER_SERVICE, "pause", action_pause, "stop every replica (spec.paused: true)"},
         {KIND_DOCKER_SERVICE, "resume", action_resume, "start the replicas again"},
+        {KIND_PG_SINGLE, "backup", action_queue, "back up now: type=auto|full|diff|incr"},
+        {KIND_PG_SINGLE, "restore", action_queue,
+         "restore in place: backup=LABEL, time=RFC3339, or neither (latest)"},
+        {KIND_PG_SINGLE, "vacuum", action_queue, "VACUUM ANALYZE every database now"},
+        {KIND_PG_SINGLE, "restart", action_restart, "restart PostgreSQL"},
+        {KIND_PG_SINGLE, "pause", action_pause, "stop the containers, keep the data"},
+        {KIND_PG_SINGLE, "resume", action_resume, "start the containers again"},
+        {KIND_PG_SINGLE, "purge", action_purge,
+         "delete now with the data and backups a delete keeps"},
 };
 
 int api_handle_resource_action(ApiRequest *req, ApiReply *reply, Error *reterr) {
@@ -529,7 +718,16 @@ int api_handle_resource_action(ApiRequest *req, ApiReply *reply, Error *reterr) 
                 if (api_actions[i].kind == req->kind && streq(api_actions[i].action, req->action))
                         return api_actions[i].handler(req, lease.store, &row, reply, reterr);
 
-        return err_setr(reterr, -ENOENT, "ACTION_NOT_SUPPORTED", NULL,
-                        "action %s is not supported for kind %s yet", req->action,
-                        kind_to_string(req->kind));
+        {
+                _cleanup_(buf_release) Buf known = BUF_INIT(256);
+
+                for (size_t i = 0; i < ELEMENTSOF(api_actions); i++)
+                        if (api_actions[i].kind == req->kind)
+                                DISCARD(buf_printf(&known, "%s%s", known.len ? ", " : "",
+                                                   api_actions[i].action));
+                return err_setr(reterr, -ENOENT, "ACTION_NOT_SUPPORTED", NULL,
+                                "action %s is not supported for kind %s%s%s%s", req->action,
+                                kind_to_string(req->kind), known.len ? " (it has: " : " yet",
+                                buf_str(&known), known.len ? ")" : "");
+        }
 }

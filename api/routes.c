@@ -44,7 +44,15 @@ const ApiRoute api_routes[] = {
         {"GET", "/api/v1/resources/{kind}/{name}/logs", api_handle_resource_logs, API_ROLE_VIEWER,
          "container logs, text; ?tail="},
         {"POST", "/api/v1/resources/{kind}/{name}/actions/{action}", api_handle_resource_action,
-         API_ROLE_OPERATOR, "run an action (restart, switchover, backup, ...)"},
+         API_ROLE_OPERATOR,
+         "run an action (restart, pause, resume; pg_single: backup, restore, vacuum, queued); "
+         "the body is a JSON object of its parameters"},
+        {"GET", "/api/v1/resources/{kind}/{name}/requests", api_handle_resource_requests,
+         API_ROLE_VIEWER, "queued actions (backup, restore, vacuum) with their state; ?limit="},
+        {"GET", "/api/v1/resources/{kind}/{name}/backups", api_handle_resource_backups,
+         API_ROLE_VIEWER,
+         "a pg_single's backups (label, type, times, size) and last_successful, next_scheduled, "
+         "last_error"},
         {"GET", "/api/v1/events", api_handle_events, API_ROLE_VIEWER,
          "events of all resources; ?project=&kind=&name=&after=&limit=; ?follow=true streams SSE "
          "(visible projects only)"},
@@ -78,6 +86,9 @@ const ApiRoute api_routes[] = {
          "name, version, outcome}; the version grows only when the value changes"},
         {"GET", "/api/v1/secrets", api_handle_secret_list, API_ROLE_OWNER,
          "a project's secrets: name, version, created_at, updated_at (never values); ?project="},
+        {"GET", "/api/v1/secrets/{project}/{name}", api_handle_secret_get, API_ROLE_OWNER,
+         "reveal a secret's value -> {project, name, version, encoding: utf-8|base64, value}; "
+         "audited as secret_reveal"},
         {"DELETE", "/api/v1/secrets/{project}/{name}", api_handle_secret_delete, API_ROLE_OWNER,
          "delete a secret; 409 while a resource references it"},
 };

@@ -240,6 +240,7 @@ int cmd_events(Cli *c, int argc, char **argv);
 int cmd_wait(Cli *c, int argc, char **argv);
 int cmd_logs(Cli *c, int argc, char **argv);
 int cmd_do(Cli *c, int argc, char **argv);
+int cmd_backups(Cli *c, int argc, char **argv);
 
 /* cmd-apply.c, shared with delete -f: expands FILE|DIR|- into the list of input files. */
 int inputs_expand(char *const *args, char ***ret, Error *reterr) _warn_unused_result_;

@@ -15,6 +15,10 @@ static const char usage[] =
         "number, true, false or null when it reads as one and a string otherwise; key:=JSON\n"
         "takes any JSON value as is (key:='\"15\"' for the string \"15\").\n"
         "\n"
+        "pg_single queues backup [type=auto|full|diff|incr], restore [backup=LABEL |\n"
+        "time=2026-11-23T10:15:00Z] and vacuum; they run one at a time, in order (see\n"
+        "GET .../requests, berth backups NAME).\n"
+        "\n"
         "  -o, --output=FORMAT  print the API's whole answer as json or yaml\n"
         "  -p, --project=NAME   project (default \"default\")\n" CLI_COMMON_HELP;
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/evp.h>
 
 #include "util/common.h"
 
@@ -12,7 +13,8 @@
 #include "model/resource.h"
 
 /* berth secret: a thin client of /api/v1/secrets. The value goes to berthd as the raw body of a
- * PUT (application/octet-stream) and is never printed; the buffers that held it are wiped. */
+ * PUT (application/octet-stream); only `get` prints one, on standard output alone. The buffers
+ * that held a value are wiped. */
 
 #define SECRET_CLI_VALUE_MAX (64 * 1024) /* berthd's own cap (store/secrets.h SECRET_VALUE_MAX) */
 
@@ -25,6 +27,7 @@ enum {
 static const char usage_secret[] =
         "Usage: berth secret set NAME (--from-file FILE | --from-literal VALUE | --from-stdin) "
         "[-p PROJECT]\n"
+        "       berth secret get NAME [-p PROJECT] [-o json|yaml]\n"
         "       berth secret list [-p PROJECT] [-o table|json|yaml]\n"
         "       berth secret delete NAME [-p PROJECT]\n"
         "\n"
@@ -32,14 +35,18 @@ static const char usage_secret[] =
         "key). A spec names them in spec.secrets ({KEY: {secret: NAME, as: env|file}}); setting a\n"
         "different value makes a new version and rolls the services that use it. Values are the\n"
         "exact bytes given (a trailing newline of a file or of standard input is kept), 1 byte to\n"
-        "64 KiB. No command shows a value. --from-literal puts the value on the command line,\n"
-        "where other users of the host may see it: prefer --from-file or --from-stdin. delete is\n"
-        "refused while a resource references the secret.\n"
+        "64 KiB. Only get shows a value: the exact bytes on standard output, nothing else (a\n"
+        "newline is added on a terminal), so PASSWORD=$(berth secret get NAME) works; every get\n"
+        "is audited (secret_reveal). A pg_single without spec.password has its password in the\n"
+        "secret NAME-password. --from-literal puts the value on the command line, where other\n"
+        "users of the host may see it: prefer --from-file or --from-stdin. delete is refused\n"
+        "while a resource references the secret.\n"
         "\n"
         "      --from-file=FILE     the value is the content of FILE\n"
         "      --from-literal=VALUE the value is VALUE\n"
         "      --from-stdin         the value is all of standard input\n"
-        "  -o, --output=FORMAT      list: table (default), json or yaml\n"
+        "  -o, --output=FORMAT      list: table (default), json or yaml; get: json or yaml (the\n"
+        "                           API's answer, value included)\n"
         "  -p, --project=NAME       project (default \"default\")\n" CLI_COMMON_HELP;
 
 typedef struct SecretArgs {
@@ -93,7 +100,8 @@ static int secret_parse(Cli *c, int argc, char **argv, SecretArgs *a) {
                 }
         }
         if (optind >= argc)
-                return cli_usage_error(usage_secret, "expected a subcommand: set, list or delete");
+                return cli_usage_error(usage_secret,
+                                       "expected a subcommand: set, get, list or delete");
         a->pos = argv + optind;
         a->n_pos = argc - optind;
         return -1;
@@ -254,6 +262,92 @@ static int secret_list(Cli *c, const SecretArgs *a) {
         return r < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }
 
+/* The API answers {value, encoding: utf-8|base64}: the bytes as they were set, into out. */
+static int answer_value(const cJSON *answer, Buf *out, Error *reterr) {
+        const char *v = json_str(answer, "value"), *enc = json_str(answer, "encoding");
+        size_t n;
+        int k;
+
+        if (!v)
+                return err_set(reterr, -EBADMSG, NULL, "unexpected answer from berthd");
+        n = strlen(v);
+        if (!enc || streq(enc, "utf-8")) {
+                out->buf = b_malloc(n + 1);
+                if (!out->buf)
+                        return err_set(reterr, -ENOMEM, NULL, "out of memory");
+                memcpy(out->buf, v, n + 1);
+                out->len = n;
+                out->alloc = out->max = n + 1;
+                return 0;
+        }
+        if (!streq(enc, "base64") || n % 4 != 0)
+                return err_set(reterr, -EBADMSG, NULL, "unexpected value encoding from berthd");
+        out->buf = b_malloc(n / 4 * 3 + 1);
+        if (!out->buf)
+                return err_set(reterr, -ENOMEM, NULL, "out of memory");
+        out->alloc = out->max = n / 4 * 3 + 1;
+        k = EVP_DecodeBlock((unsigned char *) out->buf, (const unsigned char *) v, (int) n);
+        if (k < 0)
+                return err_set(reterr, -EBADMSG, NULL, "unexpected value encoding from berthd");
+        /* EVP_DecodeBlock counts the padding's bytes too. */
+        if (n > 0 && v[n - 1] == '=')
+                k--;
+        if (n > 1 && v[n - 2] == '=')
+                k--;
+        out->len = (size_t) k;
+        out->buf[out->len] = 0;
+        return 0;
+}
+
+/* Wipes every string of an answer that held a value before freeing it. */
+static void answer_wipe(cJSON *j) {
+        for (cJSON *it = j; it; it = it->next) {
+                if (it->valuestring)
+                        explicit_bzero(it->valuestring, strlen(it->valuestring));
+                answer_wipe(it->child);
+        }
+}
+
+static void answer_wipe_deletep(cJSON **j) {
+        if (!*j)
+                return;
+        answer_wipe(*j);
+        cJSON_Delete(*j);
+}
+
+static int secret_get(Cli *c, const SecretArgs *a) {
+        _cleanup_(buf_release) Buf path = BUF_INIT(512);
+        _cleanup_(answer_wipe_deletep) cJSON *answer = NULL;
+        _cleanup_(buf_release_secure) Buf value = {};
+        Error err = ERROR_INIT;
+        int r;
+
+        if (a->n_pos != 2)
+                return cli_usage_error(usage_secret, "expected: secret get NAME");
+        if (a->n_sources > 0)
+                return cli_usage_error(usage_secret, "--from-* options go with set");
+        if (!name_is_valid(a->pos[1]))
+                return cli_usage_error(usage_secret,
+                                       "secret names are DNS labels ([a-z0-9-], at most %d "
+                                       "characters): '%s'",
+                                       NAME_MAX_LEN, a->pos[1]);
+        if (api_path(&path, "/api/v1/secrets/{}/{}", cli_project(c), a->pos[1]) < 0)
+                return cli_fail(&(Error){.code = -ENOMEM, .msg = "out of memory"});
+        r = api_get(c, path.buf, &answer, &err);
+        if (r < 0)
+                return cli_fail(&err);
+        if (a->output != OUTPUT_TABLE)
+                return cli_print_answer(answer, a->output);
+        r = answer_value(answer, &value, &err);
+        if (r < 0)
+                return cli_fail(&err);
+        if (fwrite(value.buf, 1, value.len, stdout) != value.len)
+                return CLI_EXIT_FAILURE;
+        if (isatty(STDOUT_FILENO) && (value.len == 0 || value.buf[value.len - 1] != '\n'))
+                putchar('\n');
+        return CLI_EXIT_OK;
+}
+
 static int secret_delete(Cli *c, const SecretArgs *a) {
         _cleanup_(buf_release) Buf path = BUF_INIT(512);
         _cleanup_(cJSON_Deletep) cJSON *answer = NULL;
@@ -282,6 +376,8 @@ int cmd_secret(Cli *c, int argc, char **argv) {
                 return r;
         if (streq(a.pos[0], "set"))
                 return secret_set(c, &a);
+        if (streq(a.pos[0], "get"))
+                return secret_get(c, &a);
         if (streq(a.pos[0], "list"))
                 return secret_list(c, &a);
         if (streq(a.pos[0], "delete"))

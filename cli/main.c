@@ -26,12 +26,13 @@ static const Command commands[] = {
         {"wait", cmd_wait, "wait until a resource reaches a phase or is gone"},
         {"logs", cmd_logs, "print a resource's logs"},
         {"do", cmd_do, "run an action: switchover, backup, restart, rollback, ..."},
+        {"backups", cmd_backups, "list a pg_single's backups"},
         {"login", cmd_login, "log in and keep a session token"},
         {"logout", cmd_logout, "revoke the session token and forget it"},
         {"token", cmd_token, "API tokens: create, list, delete"},
         {"user", cmd_user, "users: create, list (admin)"},
         {"member", cmd_member, "project members: list, set, remove"},
-        {"secret", cmd_secret, "secrets: set, list, delete (values are never shown)"},
+        {"secret", cmd_secret, "secrets: set, get (the value, owner only), list, delete"},
 };
 
 static const char usage_main[] =
@@ -46,12 +47,14 @@ static const char usage_main[] =
         "  wait      KIND NAME --for phase=PHASE|delete [--timeout 120s]\n"
         "  logs      KIND NAME [--tail N]\n"
         "  do        KIND NAME ACTION [key=value ...]\n"
+        "  backups   NAME [-o table|json|yaml]           (pg_single)\n"
         "  login     [--username NAME] [--password-stdin]\n"
         "  logout\n"
         "  token     create NAME --role ROLE | list | delete ID\n"
         "  user      create NAME [--admin] | list\n"
         "  member    list | set USER ROLE | remove USER\n"
-        "  secret    set NAME --from-file F|--from-literal V|--from-stdin | list | delete NAME\n"
+        "  secret    set NAME --from-file F|--from-literal V|--from-stdin | get NAME | list |\n"
+        "            delete NAME\n"
         "\n"
         "Options (also accepted after the command):\n" CLI_COMMON_HELP
         "  -p, --project=NAME   project (env BERTH_PROJECT; default: every project for get and\n"

@@ -23,6 +23,7 @@ void container_config_release(ContainerConfig *c) {
         c->user = mfree(c->user);
         c->hostname = mfree(c->hostname);
         c->working_dir = mfree(c->working_dir);
+        c->stop_signal = mfree(c->stop_signal);
         c->entrypoint = strv_free(c->entrypoint);
         c->cmd = strv_free(c->cmd);
         c->env = strv_free(c->env);
@@ -50,6 +51,8 @@ void container_config_release(ContainerConfig *c) {
                 c->secrets[i].secret = mfree(c->secrets[i].secret);
                 c->secrets[i].env = mfree(c->secrets[i].env);
                 c->secrets[i].path = mfree(c->secrets[i].path);
+                c->secrets[i].url_before = mfree(c->secrets[i].url_before);
+                c->secrets[i].url_after = mfree(c->secrets[i].url_after);
         }
         c->secrets = mfree(c->secrets);
         c->n_secrets = 0;
@@ -153,12 +156,16 @@ int container_config_hash(const ContainerConfig *c, char ret[65]) {
         hash_str(&h, "hostname", c->hostname);
         hash_str(&h, "working_dir", c->working_dir);
         hash_int(&h, "stop_timeout", c->stop_timeout);
+        if (c->stop_signal)
+                hash_str(&h, "stop_signal", c->stop_signal);
         /* Only when present, so containers made before these existed keep their hash. */
         if (c->extra_networks)
                 hash_strv(&h, "extra_networks", c->extra_networks);
         if (c->n_files > 0) {
                 hash_int(&h, "files", (int64_t) c->n_files);
                 for (size_t i = 0; i < c->n_files; i++) {
+                        if (c->files[i].live)
+                                continue;
                         hash_str(&h, "path", c->files[i].path);
                         hash_int(&h, "size", (int64_t) c->files[i].size);
                         hasher_feed(&h, c->files[i].content, c->files[i].size);
@@ -174,6 +181,10 @@ int container_config_hash(const ContainerConfig *c, char ret[65]) {
                         hash_int(&h, "version", c->secrets[i].version);
                         hash_str(&h, "env", c->secrets[i].env);
                         hash_str(&h, "path", c->secrets[i].path);
+                        if (c->secrets[i].url_before)
+                                hash_str(&h, "url_before", c->secrets[i].url_before);
+                        if (c->secrets[i].url_after)
+                                hash_str(&h, "url_after", c->secrets[i].url_after);
                 }
         }
 
@@ -185,4 +196,29 @@ int container_config_hash(const ContainerConfig *c, char ret[65]) {
         }
         ret[64] = 0;
         return 0;
+}
+
+int container_add_labels(ContainerConfig *c, const ResourceRef *ref, ResourceKind kind,
+                         const char *role, unsigned index, const char *hash) {
+        int r;
+
+        assert_return(c && ref && role && hash, -EINVAL);
+        r = strv_pushf(&c->labels, "%s=true", LABEL_MANAGED);
+        if (r >= 0 && !isempty(ref->installation))
+                r = strv_pushf(&c->labels, "%s=%s", LABEL_INSTALLATION, ref->installation);
+        if (r >= 0)
+                r = strv_pushf(&c->labels, "%s=%s", LABEL_RESOURCE, ref->uuid);
+        if (r >= 0)
+                r = strv_pushf(&c->labels, "%s=%s", LABEL_KIND, kind_to_string(kind));
+        if (r >= 0)
+                r = strv_pushf(&c->labels, "%s=%s", LABEL_PROJECT, ref->project);
+        if (r >= 0)
+                r = strv_pushf(&c->labels, "%s=%s", LABEL_NAME, ref->name);
+        if (r >= 0)
+                r = strv_pushf(&c->labels, "%s=%s", LABEL_ROLE, role);
+        if (r >= 0)
+                r = strv_pushf(&c->labels, "%s=%u", LABEL_INDEX, index);
+        if (r >= 0)
+                r = strv_pushf(&c->labels, "%s=%s", LABEL_CONFIG_HASH, hash);
+        return r;
 }

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "model/resource.h"
 #include "util/strv.h"
 #include "util/time-util.h"
 
@@ -30,6 +31,9 @@ typedef struct ContainerFile {
         char *content;
         size_t size;
         unsigned mode;
+        /* Rewritten in place while the container runs (a server's config that it reloads):
+         * not part of the config hash, so changing it does not replace the container. */
+        bool live;
 } ContainerFile;
 
 /* A secret to resolve at create time: only its name and version are in the plan (and in the
@@ -39,6 +43,9 @@ typedef struct ContainerSecret {
         int64_t version;
         char *env;  /* deliver as env <env>=value, or */
         char *path; /* as a file at path, mode 0400 */
+        /* env only: the value percent-encoded between these two, for a URL that carries it
+         * ("postgresql://app:" value "@orders:5432/orders"); NULL: the value alone. */
+        char *url_before, *url_after;
 } ContainerSecret;
 
 typedef struct ContainerConfig {
@@ -63,7 +70,8 @@ typedef struct ContainerConfig {
         char *restart_policy; /* no | on-failure | always | unless-stopped */
         int restart_max_retries;
         bool init;
-        int stop_timeout; /* seconds, -1: Docker default */
+        int stop_timeout;  /* seconds, -1: Docker default */
+        char *stop_signal; /* NULL: Docker default (SIGTERM) */
         /* Docker healthcheck; empty test: none (berth probes http/tcp itself). */
         Strv health_test;
         usec_t health_interval, health_timeout, health_start_period;
@@ -79,3 +87,8 @@ void container_config_release(ContainerConfig *c);
 /* sha256 hex of everything in c that defines what runs (labels excluded), for
  * LABEL_CONFIG_HASH: a container whose label differs from the spec's hash is outdated. */
 int container_config_hash(const ContainerConfig *c, char ret[65]);
+
+/* The labels of DESIGN.md "Docker objects" (managed, installation, resource, kind, project, name,
+ * role, index, config-hash), appended to c->labels; call after container_config_hash(). */
+int container_add_labels(ContainerConfig *c, const ResourceRef *ref, ResourceKind kind,
+                         const char *role, unsigned index, const char *hash) _warn_unused_result_;

@@ -6,6 +6,7 @@
 #include "util/common.h"
 #include "model/document.h"
 #include "model/json-util.h"
+#include "model/pg-single.h"
 #include "model/service.h"
 #include "model/validate-util.h"
 
@@ -240,12 +241,18 @@ int document_from_json(const cJSON *doc, Document *ret, Error *reterr) {
         if (r < 0)
                 return r;
 
-        if (d.kind != KIND_DOCKER_SERVICE)
+        switch (d.kind) {
+        case KIND_DOCKER_SERVICE:
+                r = service_spec_validate(spec_member(doc, "spec"), &d.spec, reterr);
+                break;
+        case KIND_PG_SINGLE:
+                r = pg_single_spec_validate(spec_member(doc, "spec"), d.name, &d.spec, reterr);
+                break;
+        default:
                 return err_setr(reterr, -EOPNOTSUPP, "KIND_NOT_SUPPORTED", "kind",
                                 "kind %s is not supported yet by this berthd",
                                 kind_to_string(d.kind));
-
-        r = service_spec_validate(spec_member(doc, "spec"), &d.spec, reterr);
+        }
         if (r < 0)
                 return r;
 

@@ -13,6 +13,13 @@ static const char *const action_table[_ACTION_MAX] = {
         [ACTION_REMOVE_NETWORK] = "remove_network",
         [ACTION_REMOVE_VOLUME] = "remove_volume",
         [ACTION_ENSURE_VOLUME] = "ensure_volume",
+        [ACTION_ENSURE_SECRET] = "ensure_secret",
+        [ACTION_STOP_CONTAINER] = "stop_container",
+        [ACTION_RESTART_CONTAINER] = "restart_container",
+        [ACTION_PUT_FILES] = "put_files",
+        [ACTION_EXEC] = "exec",
+        [ACTION_RUN_TO_COMPLETION] = "run_to_completion",
+        [ACTION_FINISH_REQUEST] = "finish_request",
 };
 
 const char *action_type_to_string(ActionType t) {
@@ -26,7 +33,21 @@ void plan_init(Plan *p) {
         p->status.phase = PHASE_PENDING;
 }
 
+static void files_free(ContainerFile *f, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                b_free(f[i].path);
+                if (f[i].content)
+                        explicit_bzero(f[i].content, f[i].size);
+                b_free(f[i].content);
+        }
+        b_free(f);
+}
+
 static void action_release(Action *a) {
+        a->argv = strv_free(a->argv);
+        files_free(a->files, a->n_files);
+        a->files = NULL;
+        a->n_files = 0;
         a->target = mfree(a->target);
         a->id = mfree(a->id);
         a->reason = mfree(a->reason);
@@ -79,6 +100,33 @@ int plan_add(Plan *p, ActionType type, const char *target, const char *id, const
         a.container = TAKE_PTR(cfg);
         p->actions[p->n_actions++] = a;
         a = (Action){0};
+        return 0;
+}
+
+int plan_add_exec(Plan *p, const char *target, const char *reason, char *const *argv) {
+        _cleanup_strv_free_ char **copy = strv_copy(argv);
+        int r;
+
+        if (!copy)
+                return -ENOMEM;
+        r = plan_add(p, ACTION_EXEC, target, NULL, reason, NULL);
+        if (r < 0)
+                return r;
+        p->actions[p->n_actions - 1].argv = TAKE_PTR(copy);
+        return 0;
+}
+
+int plan_add_files(Plan *p, const char *target, const char *reason, ContainerFile *files,
+                   size_t n) {
+        int r;
+
+        r = plan_add(p, ACTION_PUT_FILES, target, NULL, reason, NULL);
+        if (r < 0) {
+                files_free(files, n);
+                return r;
+        }
+        p->actions[p->n_actions - 1].files = files;
+        p->actions[p->n_actions - 1].n_files = n;
         return 0;
 }
 

@@ -12,13 +12,20 @@
 /* The ordered list of idempotent steps a reconciler's plan() chose. Each action names its
  * target by deterministic name, so running a plan twice (or after a crash) does no harm. */
 typedef enum ActionType {
-        ACTION_ENSURE_NETWORK,   /* target: network name */
-        ACTION_CREATE_CONTAINER, /* container: full config; start follows */
-        ACTION_START_CONTAINER,  /* target: name, id */
-        ACTION_REMOVE_CONTAINER, /* target: name, id (force) */
-        ACTION_REMOVE_NETWORK,   /* target: network name, when nothing else uses it */
-        ACTION_REMOVE_VOLUME,    /* target: volume name */
-        ACTION_ENSURE_VOLUME,    /* target: volume name, created with berth's labels */
+        ACTION_ENSURE_NETWORK,    /* target: network name */
+        ACTION_CREATE_CONTAINER,  /* container: full config; start follows */
+        ACTION_START_CONTAINER,   /* target: name, id */
+        ACTION_REMOVE_CONTAINER,  /* target: name, id (force) */
+        ACTION_REMOVE_NETWORK,    /* target: network name, when nothing else uses it */
+        ACTION_REMOVE_VOLUME,     /* target: volume name */
+        ACTION_ENSURE_VOLUME,     /* target: volume name, created with berth's labels */
+        ACTION_ENSURE_SECRET,     /* target: secret name; generated when absent, never replaced */
+        ACTION_STOP_CONTAINER,    /* target: name, id (its stop signal and timeout) */
+        ACTION_RESTART_CONTAINER, /* target: name, id */
+        ACTION_PUT_FILES,         /* target: running container; files: written in place */
+        ACTION_EXEC,              /* target: running container; argv: must exit 0 */
+        ACTION_RUN_TO_COMPLETION, /* container: created, started, waited for, removed */
+        ACTION_FINISH_REQUEST,    /* target: the queued request's id, done */
         _ACTION_MAX,
         _ACTION_INVALID = -22,
 } ActionType;
@@ -30,7 +37,10 @@ typedef struct Action {
         char *target; /* object name */
         char *id;     /* Docker id when known */
         char *reason; /* why, one short phrase ("missing", "config changed", "surplus") */
-        ContainerConfig *container; /* ACTION_CREATE_CONTAINER only */
+        ContainerConfig *container; /* ACTION_CREATE_CONTAINER, ACTION_RUN_TO_COMPLETION */
+        Strv argv;                  /* ACTION_EXEC */
+        ContainerFile *files;       /* ACTION_PUT_FILES */
+        size_t n_files;
 } Action;
 
 typedef struct Plan {
@@ -39,6 +49,9 @@ typedef struct Plan {
         Status status;        /* what to report after this pass */
         usec_t requeue_after; /* 0: only on the next event or relist */
         bool delete_done;     /* a deleting resource has no Docker object left: drop the row */
+        /* The operation these actions make, for history ("backup", "restore", "restart"),
+         * empty when they are routine convergence. */
+        char operation[32];
 } Plan;
 
 void plan_init(Plan *p);
@@ -46,6 +59,12 @@ void plan_release(Plan *p);
 /* Appends an action; takes ownership of `container` (even on failure). */
 int plan_add(Plan *p, ActionType type, const char *target, const char *id, const char *reason,
              ContainerConfig *container) _warn_unused_result_;
+/* ACTION_EXEC of argv (copied) in container `target`. */
+int plan_add_exec(Plan *p, const char *target, const char *reason,
+                  char *const *argv) _warn_unused_result_;
+/* ACTION_PUT_FILES: takes ownership of files[0..n) (even on failure). */
+int plan_add_files(Plan *p, const char *target, const char *reason, ContainerFile *files,
+                   size_t n) _warn_unused_result_;
 /* One action per line, "create_container shop-web-app-0 (missing)", in plan order. */
 int plan_to_text(const Plan *p, Buf *out) _warn_unused_result_;
 /* JSON array of {action, target, reason} for apply?dry_run=true. */

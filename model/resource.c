@@ -97,3 +97,8 @@ int name_project_network(char *buf, size_t n, const char *project) {
         assert_return(project, -EINVAL);
         return name_format(buf, n, "berth-%s", project);
 }
+
+int name_resource_network(char *buf, size_t n, const char *project, const char *name) {
+        assert_return(project && name, -EINVAL);
+        return name_format(buf, n, "berth-%s-%s", project, name);
+}

@@ -50,6 +50,8 @@ int name_container(char *buf, size_t n, const char *project, const char *name, c
 int name_volume(char *buf, size_t n, const char *project, const char *name, const char *vol,
                 unsigned index);
 int name_project_network(char *buf, size_t n, const char *project);
+/* A database's own network, "berth-<project>-<name>": its nodes and the services it allows. */
+int name_resource_network(char *buf, size_t n, const char *project, const char *name);
 
 /* Label keys berth puts on every Docker object it creates. */
 #define LABEL_MANAGED      "berth.managed"
@@ -72,4 +74,5 @@ typedef struct ResourceRef {
         bool deleting;
         char installation[37];  /* the state store's id (LABEL_INSTALLATION); may be empty */
         uint64_t restart_after; /* realtime usec of the last restart action; 0: none */
+        bool purge;             /* deleting, and its kept data goes now (the purge action) */
 } ResourceRef;

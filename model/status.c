@@ -9,7 +9,7 @@ static const char *const phase_table[_PHASE_MAX] = {
         [PHASE_PENDING] = "PENDING",   [PHASE_PROVISIONING] = "PROVISIONING",
         [PHASE_RUNNING] = "RUNNING",   [PHASE_DEGRADED] = "DEGRADED",
         [PHASE_FAILED] = "FAILED",     [PHASE_PAUSED] = "PAUSED",
-        [PHASE_DELETING] = "DELETING",
+        [PHASE_DELETING] = "DELETING", [PHASE_DELETED] = "DELETED",
 };
 
 /* The Ready condition's reason: the phase in CamelCase, as Kubernetes conditions spell them. */
@@ -17,7 +17,7 @@ static const char *const phase_reason_table[_PHASE_MAX] = {
         [PHASE_PENDING] = "Pending",   [PHASE_PROVISIONING] = "Provisioning",
         [PHASE_RUNNING] = "Running",   [PHASE_DEGRADED] = "Degraded",
         [PHASE_FAILED] = "Failed",     [PHASE_PAUSED] = "Paused",
-        [PHASE_DELETING] = "Deleting",
+        [PHASE_DELETING] = "Deleting", [PHASE_DELETED] = "Deleted",
 };
 
 const char *phase_to_string(Phase p) {
@@ -53,6 +53,8 @@ void status_release(Status *s) {
         s->message = mfree(s->message);
         cJSON_Delete(s->endpoints);
         s->endpoints = NULL;
+        cJSON_Delete(s->extra);
+        s->extra = NULL;
 }
 
 /* A string member, or null when s is NULL. */
@@ -134,6 +136,10 @@ static cJSON *node_to_json(const StatusNode *n) {
                             ? 0
                             : -ENOMEM;
         }
+        if (r >= 0 && n->has_lag)
+                r = add_number(o, "lag_bytes", (double) n->lag_bytes);
+        if (r >= 0 && n->has_lag)
+                r = add_number(o, "lag_seconds", n->lag_seconds);
         if (r < 0)
                 return NULL;
         return TAKE_PTR(o);
@@ -183,5 +189,12 @@ cJSON *status_to_json(const Status *s, const cJSON *prev, const char *now_rfc333
                 r = add_number(replicas, "failed", s->replicas_failed);
         if (r < 0)
                 return NULL;
+        if (s->extra) {
+                const cJSON *m;
+
+                cJSON_ArrayForEach(m, s->extra) if (json_add_item_take(o, m->string,
+                                                                       cJSON_Duplicate(m, true)) <
+                                                    0) return NULL;
+        }
         return TAKE_PTR(o);
 }

@@ -16,6 +16,7 @@ typedef enum Phase {
         PHASE_FAILED,
         PHASE_PAUSED,
         PHASE_DELETING,
+        PHASE_DELETED, /* soft-deleted: data kept for a while, restorable */
         _PHASE_MAX,
         _PHASE_INVALID = -22,
 } Phase;
@@ -34,6 +35,9 @@ typedef struct StatusNode {
         bool has_exit; /* stopped: why, below */
         int exit_code;
         bool oom_killed;
+        bool has_lag; /* a replica whose primary reported it: the two below */
+        int64_t lag_bytes;
+        double lag_seconds;
 } StatusNode;
 
 /* What the controller reports for a resource. Built by plan(), written by the controller only. */
@@ -45,6 +49,9 @@ typedef struct Status {
         StatusNode *nodes;
         size_t n_nodes;
         cJSON *endpoints; /* object: internal, write, read, connection_string; may be NULL */
+        /* Kind-specific members added after the common ones (pg_single: server_version,
+         * size_bytes, connections, backup, ...); may be NULL. */
+        cJSON *extra;
 } Status;
 
 void status_release(Status *s);

@@ -1254,7 +1254,7 @@ static int v_depends_on(const cJSON *spec, cJSON *out, Error *e) {
                 if (k < 0)
                         return verr(e, -EINVAL, R_INVALID_VALUE, path_key(f.s, "kind").s,
                                     "\"%s\" is not a kind", kind);
-                if (k != KIND_DOCKER_SERVICE)
+                if (k != KIND_DOCKER_SERVICE && k != KIND_PG_SINGLE)
                         return verr(e, -EOPNOTSUPP, R_NOT_SUPPORTED, path_key(f.s, "kind").s,
                                     "depending on a %s is not supported yet", kind);
                 r = want_string(spec_member(it, "name"), path_key(f.s, "name").s, NAME_MAX_LEN,

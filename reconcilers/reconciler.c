@@ -4,6 +4,7 @@
 #include "util/log.h"
 
 #include "reconcilers/docker_service/service.h"
+#include "reconcilers/pg_single/pg.h"
 #include "reconcilers/reconciler.h"
 
 /* A uuid with labelled containers but no row: a create that raced a delete, or a row removed by
@@ -56,6 +57,8 @@ int reconcile_resource(ReconcileCtx *ctx, const char *uuid, ReconcileResult *ret
         switch (res.ref.kind) {
         case KIND_DOCKER_SERVICE:
                 return service_reconcile(ctx, &res, ret, reterr);
+        case KIND_PG_SINGLE:
+                return pg_reconcile(ctx, &res, ret, reterr);
         default:
                 ret->terminal = true;
                 return err_set(reterr, -EOPNOTSUPP, "kind", "no reconciler for kind %s yet",
@@ -70,6 +73,8 @@ int reconcile_preview(DockerClient *docker, Store *store, const ResourceRef *ref
         switch (d->kind) {
         case KIND_DOCKER_SERVICE:
                 return service_preview(docker, store, ref, d->spec, ret, reterr);
+        case KIND_PG_SINGLE:
+                return pg_preview(docker, store, ref, d->spec, ret, reterr);
         default:
                 return err_set(reterr, -EOPNOTSUPP, "kind", "no reconciler for kind %s yet",
                                kind_to_string(d->kind));

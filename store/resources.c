@@ -13,7 +13,8 @@
         "phase, observed_generation, "                                                             \
         "(extract(epoch FROM created_at) * 1000000)::bigint, "                                     \
         "(extract(epoch FROM updated_at) * 1000000)::bigint, "                                     \
-        "coalesce((extract(epoch FROM restart_requested_at) * 1000000)::bigint, 0)"
+        "coalesce((extract(epoch FROM restart_requested_at) * 1000000)::bigint, 0), "              \
+        "purge_requested_at IS NOT NULL"
 
 const char *apply_outcome_to_string(ApplyOutcome o) {
         switch (o) {
@@ -100,6 +101,7 @@ static int resource_from_row(const PGresult *res, int row, StoredResource *ret, 
         if (store_get_i64(res, row, 14, &t) < 0)
                 return err_set(reterr, -EBADMSG, NULL, "state store: malformed time");
         r.ref.restart_after = (usec_t) t;
+        r.ref.purge = store_get_bool(res, row, 15);
 
         *ret = r;
         r = (StoredResource){};
@@ -216,13 +218,14 @@ static int notify_spec(Store *s, const char *uuid, Error *reterr) {
 }
 
 /* Resources of the project whose spec.depends_on names this one: their injected env (host,
- * port) may change with it, so they are reconciled too. */
+ * port) may change with it, so they are reconciled too. A database's allow list decides which
+ * services join its network, before or after this change: all the project's services look. */
 static int notify_dependents(Store *s, const Document *d, Error *reterr) {
         return store_query(s,
                            "SELECT pg_notify($1, uuid::text) FROM resources "
-                           "WHERE project = $2 AND NOT deleting AND (spec::jsonb -> 'depends_on') "
+                           "WHERE project = $2 AND NOT deleting AND ((spec::jsonb -> 'depends_on') "
                            "@> jsonb_build_array(jsonb_build_object('kind', $3::text, "
-                           "'name', $4::text))",
+                           "'name', $4::text)) OR (kind = 'docker_service' AND $3 = 'pg_single'))",
                            4,
                            (const char *const[]){STORE_CHANNEL_SPEC, d->project,
                                                  kind_to_string(d->kind), d->name},
@@ -590,6 +593,67 @@ int store_resource_request_delete(Store *s, ResourceKind kind, const char *proje
         if (r < 0)
                 return r;
         return store_tx_commit(&tx, reterr);
+}
+
+/* One UPDATE by (kind, project, name) in its own transaction with an event, a NOTIFY and an
+ * audit row: the shape of undelete and purge. `sql` returns the uuid, or nothing when the row
+ * is not in a state the change applies to. */
+static int resource_change(Store *s, ResourceKind kind, const char *project, const char *name,
+                           const char *actor, const char *sql, const char *action,
+                           const char *event_reason, const char *event_msg, int no_row_code,
+                           const char *no_row_reason, const char *no_row_msg, Error *reterr) {
+        _cleanup_(store_tx_release) StoreTx tx = {};
+        _cleanup_pqclear_ PGresult *res = NULL;
+        _cleanup_(stored_resource_release) StoredResource row = {};
+        char uuid[37];
+        int r;
+
+        assert_return(s && project && name, -EINVAL);
+        r = store_tx_begin(s, &tx, reterr);
+        if (r < 0)
+                return r;
+        r = store_resource_get(s, kind, project, name, &row, reterr);
+        if (r < 0)
+                return r;
+        r = store_query(s, sql, 1, (const char *const[]){row.ref.uuid}, 0, &res, reterr);
+        if (r < 0)
+                return r;
+        if (PQntuples(res) != 1)
+                return err_setr(reterr, no_row_code, no_row_reason, NULL, "%s %s/%s %s",
+                                kind_to_string(kind), project, name, no_row_msg);
+        snprintf(uuid, sizeof(uuid), "%s", strempty(store_get(res, 0, 0)));
+        r = store_event_add(s, uuid, "Normal", event_reason, event_msg, reterr);
+        if (r >= 0)
+                r = notify_spec(s, uuid, reterr);
+        if (r >= 0)
+                r = resource_audit(s, actor, action, uuid, kind_to_string(kind), project, name,
+                                   NULL, 0, reterr);
+        if (r < 0)
+                return r;
+        return store_tx_commit(&tx, reterr);
+}
+
+int store_resource_undelete(Store *s, ResourceKind kind, const char *project, const char *name,
+                            const char *actor, Error *reterr) {
+        return resource_change(s, kind, project, name, actor,
+                               "UPDATE resources SET deleting = false, purge_requested_at = NULL, "
+                               "phase = 'PENDING', generation = generation + 1, "
+                               "updated_at = now() "
+                               "WHERE uuid = $1::uuid AND deleting AND purge_requested_at IS NULL "
+                               "RETURNING uuid",
+                               "undelete", "Undeleted", "brought back from deletion", -EALREADY,
+                               "RESOURCE_NOT_DELETED", "is not deleted (or is being purged)",
+                               reterr);
+}
+
+int store_resource_request_purge(Store *s, ResourceKind kind, const char *project, const char *name,
+                                 const char *actor, Error *reterr) {
+        return resource_change(s, kind, project, name, actor,
+                               "UPDATE resources SET deleting = true, phase = 'DELETING', "
+                               "purge_requested_at = coalesce(purge_requested_at, now()), "
+                               "updated_at = now() WHERE uuid = $1::uuid RETURNING uuid",
+                               "purge", "PurgeRequested", "purge requested: data and backups go",
+                               -ENOENT, "RESOURCE_NOT_FOUND", "not found", reterr);
 }
 
 int store_resource_remove(Store *s, const char *uuid, int64_t epoch, Error *reterr) {

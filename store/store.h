@@ -101,6 +101,16 @@ int store_resource_list_uuids(Store *s, char ***ret, Error *reterr) _warn_unused
 int store_resource_request_delete(Store *s, ResourceKind kind, const char *project,
                                   const char *name, const char *actor,
                                   Error *reterr) _warn_unused_result_;
+/* A soft-deleted resource (pg_single in phase DELETED) back: deleting cleared, generation bumped
+ * so the controller converges it again on the data it kept. Event, NOTIFY and audit "undelete".
+ * -ENOENT RESOURCE_NOT_FOUND; -EALREADY RESOURCE_NOT_DELETED when it is not deleted or already
+ * being purged. */
+int store_resource_undelete(Store *s, ResourceKind kind, const char *project, const char *name,
+                            const char *actor, Error *reterr) _warn_unused_result_;
+/* Deletes (when not yet) and asks that the data a soft delete keeps go now. Audited "purge". */
+int store_resource_request_purge(Store *s, ResourceKind kind, const char *project, const char *name,
+                                 const char *actor, Error *reterr) _warn_unused_result_;
+
 /* Removes the row and its events/operations (controller, after finalisation). */
 int store_resource_remove(Store *s, const char *uuid, int64_t epoch,
                           Error *reterr) _warn_unused_result_;

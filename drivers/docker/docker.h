@@ -90,6 +90,9 @@ int docker_network_inspect(DockerClient *c, const char *name, char **ret_id,
 /* As docker_network_inspect(), also returning the labels ("k=v"); either out may be NULL. */
 int docker_network_inspect_full(DockerClient *c, const char *name, char **ret_id,
                                 char ***ret_labels, Error *reterr) _warn_unused_result_;
+/* The first IPAM config's subnet ("10.213.0.0/24") and gateway; either out may be NULL. */
+int docker_network_ipam(DockerClient *c, const char *name, char **ret_subnet, char **ret_gateway,
+                        Error *reterr) _warn_unused_result_;
 /* 404 -ENOENT; active endpoints (403) -EBUSY. */
 int docker_network_remove(DockerClient *c, const char *name, Error *reterr) _warn_unused_result_;
 /* *ret_names: NULL-terminated, never NULL on success. */

@@ -364,6 +364,8 @@ int docker_json_create_body(const ContainerConfig *cfg, cJSON **ret, Error *rete
                 return r;
         if (cfg->stop_timeout >= 0 && (r = add_i64(body, "StopTimeout", cfg->stop_timeout)) < 0)
                 return r;
+        if (cfg->stop_signal && (r = add_str(body, "StopSignal", cfg->stop_signal)) < 0)
+                return r;
         r = add_host_config(body, cfg, reterr);
         if (r < 0)
                 return r;

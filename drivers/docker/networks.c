@@ -32,16 +32,16 @@ int docker_network_create(DockerClient *c, const char *name, char *const *labels
         return docker_reply_id(doc, op, ret_id, reterr);
 }
 
-int docker_network_inspect_full(DockerClient *c, const char *name, char **ret_id,
-                                char ***ret_labels, Error *reterr) {
+/* GET /networks/NAME, refusing what only matches as an id prefix. */
+static int network_get(DockerClient *c, const char *name, char *op, size_t n_op, cJSON **ret,
+                       Error *reterr) {
         _cleanup_(cJSON_Deletep) cJSON *doc = NULL;
         const cJSON *n, *i;
-        char op[DOCKER_OP_MAX];
         int r;
 
         assert_return(c, -EINVAL);
         assert_return(name, -EINVAL);
-        docker_op(op, sizeof(op), "inspect network %s", name);
+        docker_op(op, n_op, "inspect network %s", name);
         r = docker_call(c, &(DockerRequest){.method = "GET", .op = op}, NULL, &doc, reterr,
                         "/networks/{}", name);
         if (r < 0)
@@ -52,8 +52,50 @@ int docker_network_inspect_full(DockerClient *c, const char *name, char **ret_id
         if (!(cJSON_IsString(n) && streq(n->valuestring, name)) &&
             !(cJSON_IsString(i) && streq(i->valuestring, name)))
                 return err_set(reterr, -ENOENT, NULL, "%s: network %s not found", op, name);
+        *ret = TAKE_PTR(doc);
+        return 0;
+}
+
+int docker_network_inspect_full(DockerClient *c, const char *name, char **ret_id,
+                                char ***ret_labels, Error *reterr) {
+        _cleanup_(cJSON_Deletep) cJSON *doc = NULL;
+        char op[DOCKER_OP_MAX];
+        int r;
+
+        r = network_get(c, name, op, sizeof(op), &doc, reterr);
+        if (r < 0)
+                return r;
         return docker_reply_id_labels(doc, cJSON_GetObjectItemCaseSensitive(doc, "Labels"), op,
                                       ret_id, ret_labels, reterr);
+}
+
+int docker_network_ipam(DockerClient *c, const char *name, char **ret_subnet, char **ret_gateway,
+                        Error *reterr) {
+        _cleanup_(cJSON_Deletep) cJSON *doc = NULL;
+        _cleanup_free_ char *subnet = NULL, *gateway = NULL;
+        const cJSON *cfg, *first, *v;
+        char op[DOCKER_OP_MAX];
+        int r;
+
+        r = network_get(c, name, op, sizeof(op), &doc, reterr);
+        if (r < 0)
+                return r;
+        cfg = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "IPAM"),
+                                               "Config");
+        first = cJSON_IsArray(cfg) ? cJSON_GetArrayItem(cfg, 0) : NULL;
+        v = cJSON_GetObjectItemCaseSensitive(first, "Subnet");
+        if (cJSON_IsString(v) && !(subnet = b_strdup(v->valuestring)))
+                return docker_oom(reterr, op);
+        v = cJSON_GetObjectItemCaseSensitive(first, "Gateway");
+        if (cJSON_IsString(v) && !(gateway = b_strdup(v->valuestring)))
+                return docker_oom(reterr, op);
+        if (!subnet || !gateway)
+                return err_set(reterr, -EBADMSG, NULL, "%s: no IPv4 subnet and gateway", op);
+        if (ret_subnet)
+                *ret_subnet = TAKE_PTR(subnet);
+        if (ret_gateway)
+                *ret_gateway = TAKE_PTR(gateway);
+        return 0;
 }
 
 int docker_network_inspect(DockerClient *c, const char *name, char **ret_id, Error *reterr) {

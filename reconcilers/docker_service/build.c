@@ -3,10 +3,6 @@
 
 #include "reconcilers/docker_service/plan.h"
 
-static int push_label(char ***labels, const char *k, const char *v) {
-        return strv_pushf(labels, "%s=%s", k, v);
-}
-
 static int ports_copy(const ServiceSpec *spec, ContainerConfig *c) {
         if (spec->n_ports == 0)
                 return 0;
@@ -122,6 +118,54 @@ static int secrets_copy(const ServiceSpec *spec, const int64_t *versions, Contai
         return 0;
 }
 
+static int add_env_secret(ContainerConfig *c, const char *env, const char *secret, int64_t version,
+                          const char *url_before, const char *url_after) {
+        ContainerSecret *n = b_realloc(c->secrets, (c->n_secrets + 1) * sizeof(*n));
+
+        if (!n)
+                return -ENOMEM;
+        c->secrets = n;
+        n = &c->secrets[c->n_secrets++];
+        *n = (ContainerSecret){.version = version};
+        n->secret = b_strdup(secret);
+        n->env = b_strdup(env);
+        n->url_before = url_before ? b_strdup(url_before) : NULL;
+        n->url_after = url_after ? b_strdup(url_after) : NULL;
+        if (!n->secret || !n->env || (url_before && !n->url_before) || (url_after && !n->url_after))
+                return -ENOMEM;
+        return 0;
+}
+
+/* A database dependency: its network, PREFIX_HOST/_PORT/_USER/_DATABASE, and the password as
+ * PREFIX_PASSWORD and inside PREFIX_URL, both from the secret at create time (never in the
+ * spec, the plan or Docker's record of the config beyond the env itself). */
+static int database_env(const ServiceDependency *d, const ObservedDependency *o,
+                        ContainerConfig *c) {
+        char key[96], before[256], after[256];
+        int r = 0;
+
+        if (!strv_contains(c->extra_networks, o->network))
+                r = strv_push(&c->extra_networks, o->network);
+        if (r >= 0)
+                r = strv_pushf(&c->env, "%s_HOST=%s", d->prefix, d->name);
+        if (r >= 0)
+                r = strv_pushf(&c->env, "%s_PORT=%d", d->prefix, o->port);
+        if (r >= 0)
+                r = strv_pushf(&c->env, "%s_USER=%s", d->prefix, o->user);
+        if (r >= 0)
+                r = strv_pushf(&c->env, "%s_DATABASE=%s", d->prefix, o->dbname);
+        if (r < 0 || o->secret_version == SECRET_MISSING)
+                return r;
+        snprintf(key, sizeof(key), "%s_PASSWORD", d->prefix);
+        r = add_env_secret(c, key, o->secret, o->secret_version, NULL, NULL);
+        if (r < 0)
+                return r;
+        snprintf(key, sizeof(key), "%s_URL", d->prefix);
+        snprintf(before, sizeof(before), "postgresql://%s:", o->user);
+        snprintf(after, sizeof(after), "@%s:%d/%s", d->name, o->port, o->dbname);
+        return add_env_secret(c, key, o->secret, o->secret_version, before, after);
+}
+
 /* PREFIX_HOST, PREFIX_PORT, PREFIX_URL per dependency that exists: its service name answers on
  * the project network. A changed port changes the env, hence the hash: the service rolls. */
 static int deps_env(const ServiceSpec *spec, const ServiceObserved *obs, ContainerConfig *c) {
@@ -133,6 +177,10 @@ static int deps_env(const ServiceSpec *spec, const ServiceObserved *obs, Contain
 
                 if (!o->exists)
                         continue;
+                if (o->database) {
+                        r = database_env(d, o, c);
+                        continue;
+                }
                 r = strv_pushf(&c->env, "%s_HOST=%s", d->prefix, d->name);
                 if (r >= 0 && o->port > 0)
                         r = strv_pushf(&c->env, "%s_PORT=%d", d->prefix, o->port);
@@ -147,7 +195,7 @@ int service_container_config(const ResourceRef *ref, const ServiceSpec *spec,
                              const ServiceObserved *obs, unsigned index, ContainerConfig *ret,
                              Error *reterr) {
         _cleanup_(container_config_release) ContainerConfig c = {0};
-        char name[128], net[96], idx[16], hash[65];
+        char name[128], net[96], hash[65];
         int r;
 
         assert_return(ref && spec && ret, -EINVAL);
@@ -190,6 +238,9 @@ int service_container_config(const ResourceRef *ref, const ServiceSpec *spec,
                 r = secrets_copy(spec, obs ? obs->secret_versions : NULL, &c);
         if (r >= 0)
                 r = deps_env(spec, obs, &c);
+        for (char **n = obs ? obs->allowed_networks : NULL; r >= 0 && n && *n; n++)
+                if (!strv_contains(c.extra_networks, *n))
+                        r = strv_push(&c.extra_networks, *n);
         if (r < 0)
                 return r;
         c.restart_max_retries = spec->restart_max_retries;
@@ -203,24 +254,7 @@ int service_container_config(const ResourceRef *ref, const ServiceSpec *spec,
         r = container_config_hash(&c, hash);
         if (r < 0)
                 return r;
-        snprintf(idx, sizeof(idx), "%u", index);
-        r = push_label(&c.labels, LABEL_MANAGED, "true");
-        if (r >= 0 && !isempty(ref->installation))
-                r = push_label(&c.labels, LABEL_INSTALLATION, ref->installation);
-        if (r >= 0)
-                r = push_label(&c.labels, LABEL_RESOURCE, ref->uuid);
-        if (r >= 0)
-                r = push_label(&c.labels, LABEL_KIND, kind_to_string(KIND_DOCKER_SERVICE));
-        if (r >= 0)
-                r = push_label(&c.labels, LABEL_PROJECT, ref->project);
-        if (r >= 0)
-                r = push_label(&c.labels, LABEL_NAME, ref->name);
-        if (r >= 0)
-                r = push_label(&c.labels, LABEL_ROLE, SERVICE_ROLE);
-        if (r >= 0)
-                r = push_label(&c.labels, LABEL_INDEX, idx);
-        if (r >= 0)
-                r = push_label(&c.labels, LABEL_CONFIG_HASH, hash);
+        r = container_add_labels(&c, ref, KIND_DOCKER_SERVICE, SERVICE_ROLE, index, hash);
         if (r < 0)
                 return r;
 

@@ -132,6 +132,37 @@ static int observe_secrets(Store *store, const ResourceRef *ref, const ServiceSp
         return 0;
 }
 
+static const char *spec_str(const cJSON *o, const char *key) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+        return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* What a service needs to reach a pg_single: its network, user, database and the secret of the
+ * password (by version, so a new password rolls the service). */
+static int observe_database(Store *store, const StoredResource *row, ObservedDependency *d,
+                            Error *reterr) {
+        const cJSON *pw = cJSON_GetObjectItemCaseSensitive(row->spec, "password");
+        int r;
+
+        d->database = true;
+        d->port = 5432;
+        d->http = false;
+        r = name_resource_network(d->network, sizeof(d->network), row->ref.project, row->ref.name);
+        if (r < 0)
+                return err_set(reterr, r, "spec.depends_on", "network name too long");
+        snprintf(d->user, sizeof(d->user), "%s", spec_str(row->spec, "initial_user"));
+        snprintf(d->dbname, sizeof(d->dbname), "%s", spec_str(row->spec, "initial_db_name"));
+        snprintf(d->secret, sizeof(d->secret), "%s", spec_str(pw, "secret"));
+        r = store_secret_get_version(store, row->ref.project, d->secret, &d->secret_version,
+                                     reterr);
+        if (r == -ENOENT) {
+                err_clear(reterr);
+                d->secret_version = SECRET_MISSING;
+                return 0;
+        }
+        return r;
+}
+
 /* Each dependency as the store has it: its phase, and the port its first container listens on. */
 static int observe_deps(Store *store, const ResourceRef *ref, const ServiceSpec *spec,
                         ServiceObserved *o, Error *reterr) {
@@ -167,6 +198,43 @@ static int observe_deps(Store *store, const ResourceRef *ref, const ServiceSpec 
                 }
                 type = cJSON_GetObjectItemCaseSensitive(row.spec, "type");
                 d->http = cJSON_IsString(type) && streq(type->valuestring, "web");
+                if (row.ref.kind == KIND_PG_SINGLE) {
+                        r = observe_database(store, &row, d, reterr);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/* Databases of the project that allow this service by name: it joins their networks. Only
+ * those whose network exists (they have been reconciled once), so the join cannot fail. */
+static int observe_allowed(Store *store, const ResourceRef *ref, ServiceObserved *o,
+                           Error *reterr) {
+        _cleanup_(stored_resource_list_release) StoredResourceList l = {};
+        int r;
+
+        if (!store || ref->deleting)
+                return 0;
+        r = store_resource_list(store, ref->project, KIND_PG_SINGLE, &l.rows, &l.n, reterr);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < l.n; i++) {
+                const cJSON *allow = cJSON_GetObjectItemCaseSensitive(l.rows[i].spec, "allow"), *a;
+                char net[128];
+
+                if (l.rows[i].ref.deleting || l.rows[i].phase == PHASE_PENDING)
+                        continue;
+                cJSON_ArrayForEach(a, allow) {
+                        if (!cJSON_IsString(a) || !streq(a->valuestring, ref->name))
+                                continue;
+                        r = name_resource_network(net, sizeof(net), ref->project,
+                                                  l.rows[i].ref.name);
+                        if (r >= 0)
+                                r = strv_push(&o->allowed_networks, net);
+                        if (r < 0)
+                                return r;
+                }
         }
         return 0;
 }
@@ -218,6 +286,8 @@ int service_observe(DockerClient *docker, Store *store, ProbeMemory *probes, con
                 r = observe_secrets(store, ref, spec, &o, reterr);
         if (r >= 0)
                 r = observe_deps(store, ref, spec, &o, reterr);
+        if (r >= 0)
+                r = observe_allowed(store, ref, &o, reterr);
         if (r < 0)
                 return r;
         *ret = o;

@@ -20,6 +20,7 @@ void service_observed_release(ServiceObserved *o) {
         strv_free(o->volumes);
         b_free(o->secret_versions);
         b_free(o->deps);
+        strv_free(o->allowed_networks);
         *o = (ServiceObserved){0};
 }
 

@@ -7,6 +7,7 @@
 #include "reconcilers/docker_service/service.h"
 #include "model/json-util.h"
 #include "reconcilers/reconciler.h"
+#include "reconcilers/steps.h"
 
 static int write_status(ReconcileCtx *ctx, const StoredResource *r, const Status *st,
                         Error *reterr) {
@@ -73,7 +74,7 @@ int service_reconcile(ReconcileCtx *ctx, const StoredResource *r, ReconcileResul
         if (q < 0)
                 return q;
 
-        q = service_apply(ctx, &r->ref, &plan, &done, &err);
+        q = steps_apply(ctx, &r->ref, &plan, NULL, &done, &err);
         record_deploy(ctx, r, &plan, q, &err);
         if (q < 0) {
                 log_warn("%s/%s: %s", r->ref.project, r->ref.name, err.msg);

@@ -17,6 +17,13 @@ typedef struct ObservedDependency {
         char phase[16];
         int port;  /* its first container_port, 0: none */
         bool http; /* type web: PREFIX_URL is http:// */
+        /* A database (pg_single): the service joins its network and gets its credentials. */
+        bool database;
+        char network[128];
+        char user[64];
+        char dbname[64];
+        char secret[64];        /* the password's secret */
+        int64_t secret_version; /* SECRET_MISSING when absent */
 } ObservedDependency;
 
 typedef struct ServiceObserved {
@@ -30,6 +37,8 @@ typedef struct ServiceObserved {
         int64_t *secret_versions;
         /* Parallel to ServiceSpec.deps; NULL when the service depends on nothing. */
         ObservedDependency *deps;
+        /* Networks of the project's databases whose spec.allow names this service. */
+        char **allowed_networks;
 } ServiceObserved;
 
 void service_observed_release(ServiceObserved *o);

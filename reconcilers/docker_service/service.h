@@ -17,10 +17,6 @@ typedef struct Store Store;
 int service_observe(DockerClient *docker, Store *store, ProbeMemory *probes, const ResourceRef *ref,
                     const ServiceSpec *spec, ServiceObserved *ret,
                     Error *reterr) _warn_unused_result_;
-/* Runs the plan's actions in order; each is idempotent. Stops at the first error.
- * ret_done: how many actions completed. */
-int service_apply(ReconcileCtx *ctx, const ResourceRef *ref, const Plan *plan, size_t *ret_done,
-                  Error *reterr) _warn_unused_result_;
 int service_reconcile(ReconcileCtx *ctx, const StoredResource *r, ReconcileResult *ret,
                       Error *reterr) _warn_unused_result_;
 int service_preview(DockerClient *docker, Store *store, const ResourceRef *ref,

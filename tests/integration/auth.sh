@@ -180,6 +180,8 @@ MATRIX=(
 "GET /api/v1/resources/{kind}/{name}/events|GET|/api/v1/resources/docker_service/web/events?project={P}||200 200 200 200 200|404 404 404 404 200|401 401 401"
 "GET /api/v1/resources/{kind}/{name}/operations|GET|/api/v1/resources/docker_service/web/operations?project={P}||200 200 200 200 200|404 404 404 404 200|401 401 401"
 "GET /api/v1/resources/{kind}/{name}/logs|GET|/api/v1/resources/docker_service/web/logs?project={P}||200 200 200 200 200|404 404 404 404 200|401 401 401"
+"GET /api/v1/resources/{kind}/{name}/requests|GET|/api/v1/resources/docker_service/web/requests?project={P}||200 200 200 200 200|404/RESOURCE_NOT_FOUND 404 404 404 200|401 401 401"
+"GET /api/v1/resources/{kind}/{name}/backups|GET|/api/v1/resources/docker_service/web/backups?project={P}||404/BACKUPS_NOT_SUPPORTED 404 404 404 404|404/RESOURCE_NOT_FOUND 404/RESOURCE_NOT_FOUND 404/RESOURCE_NOT_FOUND 404/RESOURCE_NOT_FOUND 404/BACKUPS_NOT_SUPPORTED|401 401 401"
 "POST /api/v1/resources/{kind}/{name}/actions/{action}|POST|/api/v1/resources/docker_service/web/actions/restart?project={P}||403/FORBIDDEN 202 202 202 202|404/RESOURCE_NOT_FOUND 404/RESOURCE_NOT_FOUND 404/RESOURCE_NOT_FOUND 404/RESOURCE_NOT_FOUND 202|401 401 401"
 "POST /api/v1/resources/{kind}/{name}/actions/{action}|POST|/api/v1/resources/docker_service/web/actions/fly?project={P}||403/FORBIDDEN 404/ACTION_NOT_SUPPORTED 404/ACTION_NOT_SUPPORTED 404/ACTION_NOT_SUPPORTED 404/ACTION_NOT_SUPPORTED|404/RESOURCE_NOT_FOUND 404/RESOURCE_NOT_FOUND 404/RESOURCE_NOT_FOUND 404/RESOURCE_NOT_FOUND 404/ACTION_NOT_SUPPORTED|401 401 401"
 "POST /api/v1/apply|POST|/api/v1/apply?dry_run=true|$APPLY_BODY|403/FORBIDDEN 403/FORBIDDEN 200 200 200|404/RESOURCE_NOT_FOUND 404 404 404 200|401 401 401"
@@ -202,6 +204,7 @@ MATRIX=(
 "POST /api/v1/auth/logout|POST|/api/v1/auth/logout||200 200 200 200 200|200 200 200 200 200|401 401 401"
 "PUT /api/v1/secrets/{project}/{name}|PUT|/api/v1/secrets/{P}/s-{W}|value-{W}|403/FORBIDDEN 403 403 ok ok|404/RESOURCE_NOT_FOUND 404 404 404 ok|401 401 401"
 "GET /api/v1/secrets|GET|/api/v1/secrets?project={P}||403/FORBIDDEN 403 403 ok ok|404/RESOURCE_NOT_FOUND 404 404 404 ok|401 401 401"
+"GET /api/v1/secrets/{project}/{name}|GET|/api/v1/secrets/{P}/s-{W}||403/FORBIDDEN 403 403 200 200|404/RESOURCE_NOT_FOUND 404 404 404 200|401 401 401"
 "DELETE /api/v1/secrets/{project}/{name}|DELETE|/api/v1/secrets/{P}/s-{W}||403/FORBIDDEN 403 403 ok ok|404/RESOURCE_NOT_FOUND 404 404 404 ok|401 401 401"
 )
 # refresh and logout revoke the session they are given: those rows get a fresh one.
@@ -390,6 +393,7 @@ check "audit: editor1's apply" audit_has editor1 apply "$PROJECT"
 check "audit: editor1's delete" audit_has editor1 delete del-editor
 check "audit: owner1's member_set" audit_has owner1 member_set guest1
 check "audit: owner1's token_create" audit_has owner1 token_create
+check "audit: owner1's secret_reveal, naming the secret" audit_has owner1 secret_reveal '"name":"s-owner"'
 check "audit: owner1's token_delete" audit_has owner1 token_delete
 check "audit: the API token's apply, as owner1/token:<id>" audit_has "owner1/token:$CI_ID" apply by-token
 check "audit: editor1's refresh" audit_has editor1 refresh

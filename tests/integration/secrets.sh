@@ -3,7 +3,8 @@
 # same value keeps its version, a new one bumps it and notifies the services that use it; delete
 # is refused while a spec references the secret. Nothing berth stores, logs or answers holds a
 # plaintext: not the state store's dump (nor base64 or hex of a value), not berthd's log, not any
-# file of the data dir, not any GET of the API.
+# file of the data dir, not any GET of the API but the one that reveals a secret to its owner
+# (tests/integration/pg_actions.sh has more on it).
 . "$(dirname "$0")/lib.sh"
 
 start_berthd main --log-level=debug
@@ -76,8 +77,10 @@ check "PUT with a JSON body: version 1" contains "$out" '"version":1'
 check "PUT answers no value" no_value "$out"
 code=$(curl -sS -o "$IT_TMP/put-raw.out" -w '%{http_code}' -X PUT -H 'Content-Type: application/octet-stream' --data-binary "$V_JSON" "$api/$PROJECT/json-one")
 check "PUT of the same raw bytes: 200 unchanged" bash -c "[[ $code == 200 ]] && grep -q '\"outcome\":\"unchanged\"' '$IT_TMP/put-raw.out'"
-code=$(curl -sS -o /dev/null -w '%{http_code}' "$api/$PROJECT/db-pass")
-check "no route reads a value back (GET one secret: 405)" test "$code" = 405
+code=$(curl -sS -o "$IT_TMP/reveal.out" -w '%{http_code}' "$api/$PROJECT/db-pass")
+check "one route reads a value back, for the owner (GET one secret: 200)" test "$code" = 200
+check "... the current value and version" test "$(jq -r '"\(.version) \(.encoding) \(.value)"' "$IT_TMP/reveal.out")" = "2 utf-8 $V_NEW"
+rm -f "$IT_TMP/reveal.out"
 code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT --data-binary '' "$api/$PROJECT/empty")
 check "an empty value is refused (400)" test "$code" = 400
 head -c 65537 /dev/zero | tr '\0' 'a' >"$IN/too-big"

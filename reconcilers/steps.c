@@ -1,18 +1,29 @@
 /* SPDX-License-Identifier: MIT */
-#define LOG_MODULE "docker_service"
+#define LOG_MODULE "steps"
 #include <pthread.h>
 
 #include "util/common.h"
 #include "util/log.h"
 
+#include <openssl/rand.h>
+
 #include "drivers/docker/docker.h"
+#include "store/requests.h"
 #include "store/secrets.h"
 #include "util/tar.h"
-#include "reconcilers/docker_service/service.h"
 #include "reconcilers/reconciler.h"
+#include "reconcilers/steps.h"
 
-/* All config files of one container, packed: the spec's own limits keep it far below. */
-#define SERVICE_FILES_MAX_ARCHIVE (32 * 1024 * 1024)
+/* The steps every kind shares: Docker objects under deterministic names, secrets, files,
+ * commands in containers. Each is idempotent, so a plan run twice, or again after a crash,
+ * converges to the same place. */
+
+/* All config files of one container, packed: the specs' own limits keep it far below. */
+#define FILES_MAX_ARCHIVE (32 * 1024 * 1024)
+/* What one command or one run-to-completion may add to an operation's log. */
+#define STEP_OUTPUT_MAX (256 * 1024)
+/* A run to completion (a restore) copies data: hours are possible, forever is not. */
+#define RUN_TO_COMPLETION_TIMEOUT_MS (6L * 3600 * 1000)
 
 static int event(ReconcileCtx *ctx, const ResourceRef *ref, const char *type, const char *reason,
                  const char *fmt, ...) _printf_(5, 6);
@@ -131,6 +142,28 @@ static void revealed_release(Revealed *r) {
         buf_release(&r->files);
 }
 
+/* KEY=before + the value percent-encoded (RFC 3986 unreserved kept) + after. */
+static int push_url_env(Revealed *out, const ContainerSecret *s, const Buf *value) {
+        _cleanup_(buf_release_secure) Buf b = BUF_INIT(4 * SECRET_VALUE_MAX);
+        int r;
+
+        r = buf_printf(&b, "%s=%s", s->env, strempty(s->url_before));
+        for (size_t i = 0; r >= 0 && i < value->len; i++) {
+                unsigned char c = (unsigned char) value->buf[i];
+
+                if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '.' || c == '_' || c == '~')
+                        r = buf_putc(&b, (char) c);
+                else
+                        r = buf_printf(&b, "%%%02X", c);
+        }
+        if (r >= 0)
+                r = buf_puts(&b, strempty(s->url_after));
+        if (r >= 0)
+                r = strv_push(&out->env, buf_str(&b));
+        return r;
+}
+
 static int reveal_one(ReconcileCtx *ctx, const ResourceRef *ref, const ContainerSecret *s,
                       Revealed *out, Error *reterr) {
         _cleanup_(buf_release_secure) Buf value = BUF_INIT(SECRET_VALUE_MAX);
@@ -148,6 +181,8 @@ static int reveal_one(ReconcileCtx *ctx, const ResourceRef *ref, const Container
                         return err_set(reterr, -EINVAL, "spec.secrets",
                                        "secret %s holds a NUL byte and cannot be an env value",
                                        s->secret);
+                if (s->url_before || s->url_after)
+                        return push_url_env(out, s, &value);
                 return strv_pushf(&out->env, "%s=%s", s->env, buf_str(&value));
         }
         return tar_add_file(&out->files, s->path + 1, value.buf, value.len, 0400);
@@ -159,7 +194,7 @@ static int reveal(ReconcileCtx *ctx, const ResourceRef *ref, const ContainerConf
                   Revealed *out, Error *reterr) {
         int r = 0;
 
-        out->files = BUF_INIT(SERVICE_FILES_MAX_ARCHIVE);
+        out->files = BUF_INIT(FILES_MAX_ARCHIVE);
         if (cfg->env && !(out->env = strv_copy(cfg->env)))
                 return -ENOMEM;
         for (size_t i = 0; r >= 0 && i < cfg->n_files; i++)
@@ -223,6 +258,148 @@ static int create_with(DockerClient *docker, const ResourceRef *ref, const Conta
         return r;
 }
 
+/* A secret berth generates (a database password): created once, never replaced, so a restart of
+ * the controller or a second pass cannot change a password clients already use. */
+static int ensure_secret(ReconcileCtx *ctx, const ResourceRef *ref, const char *name,
+                         Error *reterr) {
+        static const char alphabet[] =
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        _cleanup_(buf_release_secure) Buf value = BUF_INIT(SECRET_VALUE_MAX);
+        unsigned char raw[GENERATED_SECRET_LEN];
+        char pw[GENERATED_SECRET_LEN + 1];
+        int64_t version;
+        int r;
+
+        if (!ctx->store || !ctx->secrets)
+                return err_set(reterr, -ENXIO, NULL, "no secret store configured");
+        r = store_secret_reveal(ctx->store, ctx->secrets, ref->project, name, &value, &version,
+                                reterr);
+        if (r != -ENOENT)
+                return r;
+        err_clear(reterr);
+        /* 62 symbols from bytes: rejection sampling keeps them uniform. */
+        for (size_t i = 0; i < GENERATED_SECRET_LEN;) {
+                if (RAND_bytes(raw, sizeof(raw)) != 1)
+                        return err_set(reterr, -EIO, NULL, "no random bytes to be had");
+                for (size_t j = 0; j < sizeof(raw) && i < GENERATED_SECRET_LEN; j++)
+                        if (raw[j] < 248)
+                                pw[i++] = alphabet[raw[j] % 62];
+        }
+        pw[GENERATED_SECRET_LEN] = 0;
+        r = store_secret_set(ctx->store, ctx->secrets, ref->project, name, pw, strlen(pw),
+                             "controller", NULL, reterr);
+        explicit_bzero(pw, sizeof(pw));
+        explicit_bzero(raw, sizeof(raw));
+        if (r < 0)
+                return r;
+        return event(ctx, ref, "Normal", "SecretGenerated", "generated secret %s", name);
+}
+
+static int put_files(ReconcileCtx *ctx, const Action *a, Error *reterr) {
+        _cleanup_(buf_release_secure) Buf tar = BUF_INIT(FILES_MAX_ARCHIVE);
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < a->n_files; i++)
+                r = tar_add_file(&tar, a->files[i].path + 1, a->files[i].content, a->files[i].size,
+                                 a->files[i].mode);
+        if (r >= 0)
+                r = tar_finish(&tar);
+        if (r < 0)
+                return err_set(reterr, r, NULL, "cannot pack the files for %s", a->target);
+        return docker_archive_put(ctx->docker, a->id ? a->id : a->target, "/", tar.buf, tar.len,
+                                  reterr);
+}
+
+/* The last lines of what a command printed, for an error message. */
+static const char *tail_of(const Buf *b) {
+        const char *s = buf_str(b), *p;
+        size_t n = strlen(s);
+
+        while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
+                n--;
+        p = s + n;
+        for (int lines = 0; p > s && lines < 3; p--)
+                if (p[-1] == '\n' && ++lines == 3)
+                        break;
+        return p;
+}
+
+static int exec_step(ReconcileCtx *ctx, const Action *a, Buf *log, Error *reterr) {
+        _cleanup_(buf_release) Buf out = BUF_INIT(STEP_OUTPUT_MAX), err = BUF_INIT(STEP_OUTPUT_MAX);
+        int r, code = -1;
+
+        r = docker_exec(ctx->docker, a->id ? a->id : a->target, a->argv, &out, &err, &code, reterr);
+        if (log) {
+                DISCARD(buf_printf(log, "$ %s in %s (%s)\n", a->argv[0], a->target,
+                                   strna(a->reason)));
+                DISCARD(buf_printf(log, "%s%s", buf_str(&out), buf_str(&err)));
+        }
+        if (r < 0)
+                return r;
+        if (code != 0) {
+                /* Only the last lines in the message: the log keeps the whole output. */
+                return err_set(reterr, -EPROTO, NULL, "%s exited with %d: %s", strna(a->reason),
+                               code, tail_of(err.len > 0 ? &err : &out));
+        }
+        return 0;
+}
+
+/* A one-shot container (a restore): made under its deterministic name (a leftover of a crashed
+ * pass is removed first), run to its end, its output logged, removed. */
+static int run_to_completion(ReconcileCtx *ctx, const ResourceRef *ref, const Action *a, Buf *log,
+                             Error *reterr) {
+        _cleanup_(revealed_release) Revealed rev = {};
+        _cleanup_(buf_release) Buf out = BUF_INIT(STEP_OUTPUT_MAX);
+        _cleanup_free_ char *id = NULL;
+        ContainerConfig cfg = *a->container;
+        int r, code = -1;
+
+        r = docker_container_remove(ctx->docker, cfg.name, true, false, reterr);
+        if (r == -ENOENT)
+                err_clear(reterr);
+        else if (r < 0)
+                return r;
+        r = reveal(ctx, ref, a->container, &rev, reterr);
+        if (r < 0)
+                return r;
+        cfg.env = rev.env;
+        r = create_or_adopt(ctx->docker, ref, &cfg, &id, reterr);
+        if (r >= 0 && rev.files.len > 0)
+                r = docker_archive_put(ctx->docker, id, "/", rev.files.buf, rev.files.len, reterr);
+        if (r >= 0)
+                r = docker_container_start(ctx->docker, id, reterr);
+        if (r >= 0)
+                r = docker_container_wait(ctx->docker, id, RUN_TO_COMPLETION_TIMEOUT_MS, &code,
+                                          reterr);
+        if (id) {
+                DISCARD(docker_container_logs(ctx->docker, id, 200, &out, NULL));
+                DISCARD(docker_container_remove(ctx->docker, id, true, false, NULL));
+        }
+        if (log) {
+                DISCARD(buf_printf(log, "$ run %s (%s)\n", cfg.name, strna(a->reason)));
+                DISCARD(buf_printf(log, "%s", buf_str(&out)));
+        }
+        if (r < 0)
+                return r;
+        if (code != 0)
+                return err_set(reterr, -EPROTO, NULL, "%s exited with %d: %s", strna(a->reason),
+                               code, tail_of(&out));
+        return 0;
+}
+
+static int finish_request(ReconcileCtx *ctx, const Action *a, Error *reterr) {
+        char *end = NULL;
+        long long id;
+
+        if (!ctx->store)
+                return 0;
+        errno = 0;
+        id = a->target ? strtoll(a->target, &end, 10) : 0;
+        if (!a->target || errno != 0 || *end != 0 || id <= 0)
+                return err_set(reterr, -EINVAL, NULL, "bad request id %s", strna(a->target));
+        return store_request_finish(ctx->store, id, true, strna(a->reason), reterr);
+}
+
 /* Replicas are created in parallel (as `docker run` in a shell loop with & would be): each job
  * has its own Docker client; secrets are revealed before, events written after, on the
  * worker's own store connection. */
@@ -284,7 +461,9 @@ static int create_batch(ReconcileCtx *ctx, const ResourceRef *ref, const Action 
         return r;
 }
 
-static int apply_one(ReconcileCtx *ctx, const ResourceRef *ref, const Action *a, Error *reterr) {
+static int apply_one(ReconcileCtx *ctx, const ResourceRef *ref, const Action *a, Buf *log,
+                     Error *reterr) {
+        const char *target = a->id ? a->id : a->target;
         int r;
 
         switch (a->type) {
@@ -335,14 +514,38 @@ static int apply_one(ReconcileCtx *ctx, const ResourceRef *ref, const Action *a,
                 DISCARD(docker_network_remove(ctx->docker, a->target, reterr));
                 err_clear(reterr);
                 return 0;
+        case ACTION_ENSURE_SECRET:
+                return ensure_secret(ctx, ref, a->target, reterr);
+        case ACTION_STOP_CONTAINER:
+                r = docker_container_stop(ctx->docker, target, -1, reterr);
+                if (r < 0)
+                        return r;
+                return event(ctx, ref, "Normal", "ContainerStopped", "stopped %s (%s)", a->target,
+                             a->reason);
+        case ACTION_RESTART_CONTAINER:
+                r = docker_container_stop(ctx->docker, target, -1, reterr);
+                if (r >= 0)
+                        r = docker_container_start(ctx->docker, target, reterr);
+                if (r < 0)
+                        return r;
+                return event(ctx, ref, "Normal", "ContainerRestarted", "restarted %s (%s)",
+                             a->target, a->reason);
+        case ACTION_PUT_FILES:
+                return put_files(ctx, a, reterr);
+        case ACTION_EXEC:
+                return exec_step(ctx, a, log, reterr);
+        case ACTION_RUN_TO_COMPLETION:
+                return run_to_completion(ctx, ref, a, log, reterr);
+        case ACTION_FINISH_REQUEST:
+                return finish_request(ctx, a, reterr);
         default:
                 return err_set(reterr, -EOPNOTSUPP, NULL, "action %s is not handled here",
                                action_type_to_string(a->type));
         }
 }
 
-int service_apply(ReconcileCtx *ctx, const ResourceRef *ref, const Plan *plan, size_t *ret_done,
-                  Error *reterr) {
+int steps_apply(ReconcileCtx *ctx, const ResourceRef *ref, const Plan *plan, Buf *log,
+                size_t *ret_done, Error *reterr) {
         size_t i;
         int r = 0;
 
@@ -365,7 +568,7 @@ int service_apply(ReconcileCtx *ctx, const ResourceRef *ref, const Plan *plan, s
                         i += n - 1;
                         continue;
                 }
-                r = apply_one(ctx, ref, a, reterr);
+                r = apply_one(ctx, ref, a, log, reterr);
                 if (r < 0) {
                         err_prefix(reterr, "%s %s", action_type_to_string(a->type),
                                    strna(a->target));
