@@ -616,6 +616,31 @@ static int reply_message(ApiReply *reply, const StoredResource *row, const char 
         return api_reply_json(reply, 202, TAKE_PTR(o));
 }
 
+/* A restore's or a clone's time must fall where the source's backups and WAL can reach: not in the
+ * future, not before the end of its oldest backup (as the controller last listed them). */
+static int restore_time_check(const StoredResource *row, const cJSON *body, Error *reterr) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(body, "time"), *list, *first, *fin;
+        usec_t when = 0, oldest = 0;
+        char buf[40];
+
+        if (!cJSON_IsString(t) || parse_rfc3339(t->valuestring, &when) < 0)
+                return 0; /* the model's validation says what is wrong with it */
+        if (when > now_realtime())
+                return err_setr(reterr, -EINVAL, "INVALID_VALUE", "params.time",
+                                "params.time: %s is in the future", t->valuestring);
+        list = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(row->status, "backup"), "backups");
+        first = cJSON_GetArrayItem(list, 0);
+        fin = cJSON_GetObjectItemCaseSensitive(first, "finished_at");
+        if (!cJSON_IsString(fin) || parse_rfc3339(fin->valuestring, &oldest) < 0)
+                return 0;
+        if (when < oldest)
+                return err_setr(reterr, -EINVAL, "INVALID_VALUE", "params.time",
+                                "params.time: %s is before the end of the oldest backup (%s)",
+                                t->valuestring, format_rfc3339_exact(oldest, buf, sizeof(buf)));
+        return 0;
+}
+
 /* backup, restore, vacuum of a pg_single: validated and normalised by the model, then queued
  * as a request the controller runs in order (store/requests.h). */
 static int action_queue(ApiRequest *req, Store *s, const StoredResource *row, ApiReply *reply,
@@ -636,6 +661,8 @@ static int action_queue(ApiRequest *req, Store *s, const StoredResource *row, Ap
                         return reply_message(reply, row, req->action,
                                              "undeleted: it starts again on the data it kept");
         }
+        if (r >= 0 && streq(req->action, "restore"))
+                r = restore_time_check(row, body, reterr);
         if (r >= 0)
                 r = pg_action_normalise(req->action, body, &params, reterr);
         if (r >= 0)
@@ -674,6 +701,97 @@ static int action_queue(ApiRequest *req, Store *s, const StoredResource *row, Ap
         return api_reply_json(reply, 202, TAKE_PTR(o));
 }
 
+/* clone: a new pg_single of the same project made from this one's backups (spec.restore_from,
+ * to a backup label, a time, or the latest); the original is not touched. The copy takes the
+ * original's spec without its published port and with a password of its own. */
+static int action_clone(ApiRequest *req, Store *s, const StoredResource *row, ApiReply *reply,
+                        Error *reterr) {
+        _cleanup_(cjson_deletep) cJSON *body = NULL, *doc = NULL;
+        _cleanup_(document_release) Document d = {};
+        _cleanup_(stored_resource_release) StoredResource existing = {};
+        const cJSON *name, *backup = cJSON_GetObjectItemCaseSensitive(row->spec, "backup");
+        cJSON *meta, *spec, *from, *m;
+        ApplyOutcome outcome;
+        int64_t generation;
+        char uuid[37], msg[256];
+        int r;
+
+        r = action_params(req, &body, reterr);
+        if (r < 0)
+                return r;
+        name = cJSON_GetObjectItemCaseSensitive(body, "name");
+        if (!cJSON_IsString(name))
+                return err_setr(reterr, -EINVAL, "REQUIRED", "params.name",
+                                "params.name: the new database's name is required (name=NEW)");
+        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(backup, "enabled")))
+                return err_setr(reterr, -EINVAL, "INVALID_VALUE", "spec.backup.enabled",
+                                "%s/%s has no backups to clone from (spec.backup.enabled)",
+                                row->ref.project, row->ref.name);
+        r = restore_time_check(row, body, reterr);
+        if (r < 0)
+                return r;
+        r = store_resource_get(s, KIND_PG_SINGLE, row->ref.project, name->valuestring, &existing,
+                               reterr);
+        if (r >= 0)
+                return err_setr(reterr, -EEXIST, "RESOURCE_EXISTS", "params.name",
+                                "pg_single %s/%s exists already", row->ref.project,
+                                name->valuestring);
+        if (r != -ENOENT)
+                return r;
+        err_clear(reterr);
+
+        doc = cJSON_CreateObject();
+        spec = cJSON_Duplicate(row->spec, true);
+        if (!doc || !spec || !cJSON_AddItemToObject(doc, "spec", spec) ||
+            !(meta = cJSON_AddObjectToObject(doc, "metadata")) ||
+            !cJSON_AddStringToObject(doc, "kind", kind_to_string(KIND_PG_SINGLE)) ||
+            !cJSON_AddStringToObject(meta, "name", name->valuestring) ||
+            !cJSON_AddStringToObject(meta, "project", row->ref.project) ||
+            !cJSON_AddStringToObject(meta, "environment", strempty(row->environment)) ||
+            (row->labels &&
+             !cJSON_AddItemToObject(meta, "labels", cJSON_Duplicate(row->labels, true))))
+                return err_set(reterr, -ENOMEM, NULL, "out of memory");
+        cJSON_DeleteItemFromObjectCaseSensitive(spec, "expose");
+        cJSON_DeleteItemFromObjectCaseSensitive(spec, "password");
+        cJSON_DeleteItemFromObjectCaseSensitive(spec, "restore_from");
+        cJSON_DeleteItemFromObjectCaseSensitive(spec, "paused");
+        from = cJSON_AddObjectToObject(spec, "restore_from");
+        if (!from || !cJSON_AddStringToObject(from, "name", row->ref.name))
+                return err_set(reterr, -ENOMEM, NULL, "out of memory");
+        cJSON_ArrayForEach(
+                m, body) if (!streq(m->string, "name") &&
+                             !cJSON_AddItemToObject(
+                                     from, m->string,
+                                     cJSON_Duplicate(m, true))) return err_set(reterr, -ENOMEM,
+                                                                               NULL,
+                                                                               "out of memory");
+        /* The target's errors name the action's parameters, as the user wrote them. */
+        r = document_from_json(doc, &d, reterr);
+        if (r < 0) {
+                static const char prefix[] = "spec.restore_from.";
+                char key[64];
+
+                if (strneq(reterr->field, prefix, STRLEN(prefix))) {
+                        snprintf(key, sizeof(key), "%s", reterr->field + STRLEN(prefix));
+                        snprintf(reterr->field, sizeof(reterr->field), "params.%s", key);
+                } else if (streq(reterr->field, "metadata.name"))
+                        snprintf(reterr->field, sizeof(reterr->field), "params.name");
+                return r;
+        }
+        r = store_resource_apply(s, &d, api_actor(req), &outcome, uuid, &generation, reterr);
+        if (r < 0)
+                return r;
+        r = store_audit_add(s, api_actor(req), "clone", row->ref.uuid, d.name, reterr);
+        if (r < 0)
+                return r;
+        log_info("clone pg_single %s/%s to %s by %s", row->ref.project, row->ref.name, d.name,
+                 api_actor(req));
+        snprintf(msg, sizeof(msg),
+                 "cloning: %s starts from the backups of %s, which is not touched", d.name,
+                 row->ref.name);
+        return reply_message(reply, row, req->action, msg);
+}
+
 /* purge: the data a soft delete keeps (volumes, backups) goes now; deletes first if needed. */
 static int action_purge(ApiRequest *req, Store *s, const StoredResource *row, ApiReply *reply,
                         Error *reterr) {
@@ -700,6 +818,8 @@ static const ApiAction api_actions[] = {
         {KIND_PG_SINGLE, "restart", action_restart, "restart PostgreSQL"},
         {KIND_PG_SINGLE, "pause", action_pause, "stop the containers, keep the data"},
         {KIND_PG_SINGLE, "resume", action_resume, "start the containers again"},
+        {KIND_PG_SINGLE, "clone", action_clone,
+         "a new pg_single from the backups: name=NEW and backup=LABEL, time=RFC3339 or neither"},
         {KIND_PG_SINGLE, "purge", action_purge,
          "delete now with the data and backups a delete keeps"},
 };

@@ -137,6 +137,7 @@ static void *worker_main(void *userdata) {
                                             .network_lock = &c->network_lock,
                                             .probes = c->probes,
                                             .secrets = c->secrets,
+                                            .stop = &c->stop_flag,
                                             .now = now_realtime()};
                         r = reconcile_resource(&ctx, key, &res, &err);
                 }

@@ -2,6 +2,7 @@
 #include <cjson/cJSON.h>
 
 #include "util/common.h"
+#include "model/json-util.h"
 #include "model/pg-parameters.h"
 #include "model/pg-single.h"
 #include "model/resource.h"
@@ -46,6 +47,8 @@ void pg_single_spec_release(PgSingleSpec *s) {
         s->backup.schedule = mfree(s->backup.schedule);
         s->maintenance.window = mfree(s->maintenance.window);
         s->maintenance.vacuum_analyze = mfree(s->maintenance.vacuum_analyze);
+        s->restore_from = mfree(s->restore_from);
+        pg_action_release(&s->restore_target);
 }
 
 static int bad(Error *e, const char *field, const char *what) {
@@ -284,6 +287,24 @@ static int get_backup(const cJSON *spec, PgSingleSpec *s, Error *e) {
         return r;
 }
 
+static int get_restore_from(const cJSON *spec, PgSingleSpec *s, Error *e) {
+        _cleanup_json_ cJSON *target = NULL;
+        const cJSON *m;
+        int r;
+
+        m = get_map(spec, "restore_from", "spec.restore_from", &r, e);
+        if (!m)
+                return r;
+        r = get_string(m, "name", "spec.restore_from.name", NULL, &s->restore_from, e);
+        if (r < 0)
+                return r;
+        target = cJSON_Duplicate(m, true);
+        if (!target)
+                return -ENOMEM;
+        cJSON_DeleteItemFromObjectCaseSensitive(target, "name");
+        return pg_action_from_json("restore", target, &s->restore_target, e);
+}
+
 static int get_maintenance(const cJSON *spec, PgSingleSpec *s, Error *e) {
         const cJSON *m;
         int r;
@@ -348,6 +369,8 @@ int pg_single_spec_from_json(const cJSON *spec, PgSingleSpec *ret, Error *reterr
                 r = get_maintenance(spec, &s, reterr);
         if (r >= 0)
                 r = get_bool(spec, "paused", "spec.paused", false, &s.paused, reterr);
+        if (r >= 0)
+                r = get_restore_from(spec, &s, reterr);
         if (r < 0)
                 return r;
         *ret = s;

@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "model/pg-action.h"
 #include "util/error.h"
 #include "util/strv.h"
 #include "util/time-util.h"
@@ -64,6 +65,10 @@ typedef struct PgSingleSpec {
         PgBackupSpec backup;
         PgMaintenanceSpec maintenance;
         bool paused;
+        /* A new database made from another's backups (the clone action): the source's name in
+         * the same project, and the restore target (a backup label, a time, or the latest). */
+        char *restore_from;
+        PgAction restore_target;
 } PgSingleSpec;
 
 int pg_single_spec_from_json(const cJSON *spec, PgSingleSpec *ret,

@@ -7,6 +7,7 @@
 #include "util/common.h"
 #include "model/json-util.h"
 #include "model/pg-parameters.h"
+#include "model/pg-action.h"
 #include "model/pg-single.h"
 #include "model/resource.h"
 #include "model/schedule.h"
@@ -43,15 +44,25 @@
 #define PASSWORD_SUFFIX  "-password"
 
 static const char *const spec_fields[] = {
-        "version",       "image",
-        "plan",          "resources",
-        "storage",       "initial_db_name",
-        "initial_user",  "password",
-        "parameters",    "allow",
-        "allow_public",  "expose",
-        "read_replicas", "max_replication_lag",
-        "backup",        "maintenance",
-        "paused",        NULL,
+        "version",
+        "image",
+        "plan",
+        "resources",
+        "storage",
+        "initial_db_name",
+        "initial_user",
+        "password",
+        "parameters",
+        "allow",
+        "allow_public",
+        "expose",
+        "read_replicas",
+        "max_replication_lag",
+        "backup",
+        "maintenance",
+        "paused",
+        "restore_from",
+        NULL,
 };
 /* pg_cluster's own fields: refused by name, pointing at the kind that has them. */
 static const char *const cluster_fields[] = {"topology", "ha", "endpoints", NULL};
@@ -970,6 +981,61 @@ static int v_maintenance(const cJSON *spec, cJSON *out, Error *e) {
         return json_add_item_take(out, "maintenance", TAKE_PTR(o));
 }
 
+/* restore_from: {name, backup | time}: another pg_single of the project whose backups this one
+ * starts from (what the clone action writes). The target is checked as a restore's. */
+static int v_restore_from(const cJSON *spec, const char *self, cJSON *out, Error *e) {
+        static const char *const known[] = {"name", "backup", "time", NULL};
+        const cJSON *v = spec_member(spec, "restore_from"), *f;
+        _cleanup_json_ cJSON *o = NULL, *target = NULL, *norm = NULL;
+        const char *name;
+        Error te = ERROR_INIT;
+        int r;
+
+        if (!v)
+                return 0;
+        r = check_map(v, "spec.restore_from", known, NULL, NULL, e);
+        if (r < 0)
+                return r;
+        f = spec_member(v, "name");
+        if (!f)
+                return verr(e, -EINVAL, R_REQUIRED, "spec.restore_from.name",
+                            "is required: the pg_single whose backups this one starts from");
+        r = want_string(f, "spec.restore_from.name", NAME_MAX_LEN, &name, e);
+        if (r < 0)
+                return r;
+        if (!name_is_valid(name))
+                return verr(e, -EINVAL, R_INVALID_NAME, "spec.restore_from.name",
+                            "\"%s\" is not a valid resource name", name);
+        if (streq(name, self))
+                return verr(e, -EINVAL, R_INVALID_VALUE, "spec.restore_from.name",
+                            "a database cannot start from its own backups (use the restore "
+                            "action)");
+        target = cJSON_Duplicate(v, true);
+        if (!target)
+                return -ENOMEM;
+        cJSON_DeleteItemFromObjectCaseSensitive(target, "name");
+        r = pg_action_normalise("restore", target, &norm, &te);
+        if (r < 0) {
+                /* "params.time" → "spec.restore_from.time". */
+                const char *key = strchr(te.field, '.'), *msg = te.msg;
+                size_t n = strlen(te.field);
+
+                if (n > 0 && strneq(msg, te.field, n) && msg[n] == ':')
+                        msg += n + 1 + (msg[n + 1] == ' ');
+                return verr(e, r, te.reason[0] ? te.reason : R_INVALID_VALUE,
+                            path_key("spec.restore_from", key ? key + 1 : "").s, "%s", msg);
+        }
+        o = cJSON_CreateObject();
+        if (!o)
+                return -ENOMEM;
+        r = add_string(o, "name", name);
+        for (const cJSON *m = norm ? norm->child : NULL; r >= 0 && m; m = m->next)
+                r = json_add_item_take(o, m->string, cJSON_Duplicate(m, true));
+        if (r < 0)
+                return r;
+        return json_add_item_take(out, "restore_from", TAKE_PTR(o));
+}
+
 static int v_paused(const cJSON *spec, cJSON *out, Error *e) {
         bool paused = false;
         int r;
@@ -1041,6 +1107,8 @@ int pg_single_spec_validate(const cJSON *spec, const char *name, cJSON **ret, Er
                 r = v_maintenance(spec, out, reterr);
         if (r >= 0)
                 r = v_paused(spec, out, reterr);
+        if (r >= 0)
+                r = v_restore_from(spec, name, out, reterr);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(out);

@@ -25,6 +25,7 @@ typedef struct ReconcileCtx {
         struct ProbeMemory *probes; /* streaks of berth's own health probes; may be NULL */
         struct SecretBox *secrets;  /* decrypts secrets at create time; may be NULL */
         usec_t now;                 /* realtime, taken once per reconcile */
+        const volatile bool *stop;  /* set when the controller stops: long steps give up */
 } ReconcileCtx;
 
 typedef struct ReconcileResult {

@@ -24,6 +24,7 @@
 #define STEP_OUTPUT_MAX (256 * 1024)
 /* A run to completion (a restore) copies data: hours are possible, forever is not. */
 #define RUN_TO_COMPLETION_TIMEOUT_MS (6L * 3600 * 1000)
+#define RUN_WAIT_SLICE_MS            2000L
 
 static int event(ReconcileCtx *ctx, const ResourceRef *ref, const char *type, const char *reason,
                  const char *fmt, ...) _printf_(5, 6);
@@ -344,6 +345,28 @@ static int exec_step(ReconcileCtx *ctx, const Action *a, Buf *log, Error *reterr
         return 0;
 }
 
+/* Waits in short slices, so that a controller asked to stop is not held for the length of a
+ * restore: the container is then removed and the next leader's pass runs it again (the work
+ * it does is idempotent). */
+static int wait_exit(ReconcileCtx *ctx, const char *name, const char *id, int *ret_code,
+                     Error *reterr) {
+        usec_t deadline = now_monotonic() + RUN_TO_COMPLETION_TIMEOUT_MS * USEC_PER_MSEC;
+        int r;
+
+        for (;;) {
+                r = docker_container_wait(ctx->docker, id, RUN_WAIT_SLICE_MS, ret_code, reterr);
+                if (r != -ETIMEDOUT)
+                        return r;
+                err_clear(reterr);
+                if (ctx->stop && *ctx->stop)
+                        return err_set(reterr, -ECANCELED, NULL, "%s: the controller is stopping",
+                                       name);
+                if (now_monotonic() > deadline)
+                        return err_set(reterr, -ETIMEDOUT, NULL, "%s ran for more than %ld h", name,
+                                       RUN_TO_COMPLETION_TIMEOUT_MS / 3600000);
+        }
+}
+
 /* A one-shot container (a restore): made under its deterministic name (a leftover of a crashed
  * pass is removed first), run to its end, its output logged, removed. */
 static int run_to_completion(ReconcileCtx *ctx, const ResourceRef *ref, const Action *a, Buf *log,
@@ -369,8 +392,7 @@ static int run_to_completion(ReconcileCtx *ctx, const ResourceRef *ref, const Ac
         if (r >= 0)
                 r = docker_container_start(ctx->docker, id, reterr);
         if (r >= 0)
-                r = docker_container_wait(ctx->docker, id, RUN_TO_COMPLETION_TIMEOUT_MS, &code,
-                                          reterr);
+                r = wait_exit(ctx, cfg.name, id, &code, reterr);
         if (id) {
                 DISCARD(docker_container_logs(ctx->docker, id, 200, &out, NULL));
                 DISCARD(docker_container_remove(ctx->docker, id, true, false, NULL));

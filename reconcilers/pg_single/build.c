@@ -85,6 +85,33 @@ static const char restore_script[] =
         "exec setpriv --reuid=postgres --regid=postgres --init-groups pgbackrest \\\n"
         "  --config=" PG_BACKREST_CONF_PATH " --stanza=" PG_STANZA " $delta \"$@\" restore\n";
 
+/* A new database from another's backups (spec.restore_from), in a one-shot container with the
+ * source's repository mounted read-only: restore, then recover to the target and promote right
+ * here, so the new server owes nothing to the source afterwards (its recovery settings, which
+ * point at the source's repository, are removed). $@: pgBackRest's target options. */
+static const char clone_script[] =
+        "#!/bin/sh\n"
+        "# berth pg_single: a new database from another's backups.\n"
+        "set -eu\n"
+        "D=" PG_DATA_DIR "\n"
+        "as_pg() { setpriv --reuid=postgres --regid=postgres --init-groups \"$@\"; }\n"
+        "install -d -o postgres -g postgres -m 0700 /tmp/pgbackrest \"$D\"\n"
+        "delta=\n"
+        "[ -s \"$D/PG_VERSION\" ] && delta=--delta\n"
+        "as_pg pgbackrest --config=" PG_BACKREST_CONF_PATH " --stanza=" PG_STANZA
+        " --repo1-path=" PG_SOURCE_REPO " $delta \"$@\" restore\n"
+        "as_pg pg_ctl -D \"$D\" -l /tmp/recovery.log -w -t 86400 -o \"-c config_file=" PG_CONF_PATH
+        " -c archive_command=/bin/true -c listen_addresses=''\" start ||\n"
+        "  { cat /tmp/recovery.log >&2; exit 1; }\n"
+        "until as_pg psql -h /tmp -U postgres -d postgres -XAtc 'SELECT NOT pg_is_in_recovery()' "
+        "2>/dev/null | grep -q t; do\n"
+        "  as_pg pg_ctl -D \"$D\" status >/dev/null || { cat /tmp/recovery.log >&2; exit 1; }\n"
+        "  sleep 0.2\n"
+        "done\n"
+        "as_pg pg_ctl -D \"$D\" -m fast -w stop\n"
+        "as_pg sed -i -e '/^restore_command/d' -e '/^recovery_target/d' "
+        "\"$D/postgresql.auto.conf\"\n";
+
 int pg_replication_secret_name(char *buf, size_t n, const char *name) {
         int k;
 
@@ -252,6 +279,7 @@ static int add_files(const ResourceRef *ref, const PgSingleSpec *spec, unsigned 
                 {PG_SCRIPT_DIR "/start.sh", start_script},
                 {PG_SCRIPT_DIR "/bootstrap.sh", bootstrap_script},
                 {PG_SCRIPT_DIR "/restore.sh", restore_script},
+                {PG_SCRIPT_DIR "/clone.sh", clone_script},
         };
         _cleanup_free_ ContainerFile *live = NULL;
         size_t n_live = 0;

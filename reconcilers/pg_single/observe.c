@@ -49,6 +49,8 @@ void pg_observed_release(PgObserved *o) {
         b_free(o->last_backup_error);
         pg_action_release(&o->request);
         b_free(o->request_error);
+        b_free(o->source_error);
+        b_free(o->source_primary);
         *o = (PgObserved){};
 }
 
@@ -326,6 +328,50 @@ static int observe_request(Store *store, const ResourceRef *ref, PgObserved *o, 
         return 0;
 }
 
+/* restore_from: done already (the status says so), and the source's repository is there. */
+static int observe_source(DockerClient *docker, const ResourceRef *ref, const PgSingleSpec *spec,
+                          const cJSON *prev_status, PgObserved *o, Error *reterr) {
+        _cleanup_strv_free_ char **filters = NULL, **names = NULL;
+        ObservedContainer *cs = NULL;
+        size_t n = 0;
+        char vol[128];
+        int r;
+
+        o->source_restored = jstr(prev_status, "restored_from") != NULL;
+        if (o->source_restored)
+                return 0;
+        o->source_failed_generation = (int64_t) jnum(
+                cJSON_GetObjectItemCaseSensitive(prev_status, "restore_failed"), "generation");
+        if (o->source_failed_generation > 0) {
+                const char *e = jstr(
+                        cJSON_GetObjectItemCaseSensitive(prev_status, "restore_failed"), "error");
+                o->source_error = e ? b_strdup(e) : NULL;
+        }
+        r = name_volume(vol, sizeof(vol), ref->project, spec->restore_from, "backup", 0);
+        if (r < 0)
+                return err_set(reterr, r, "spec.restore_from", "name too long");
+        r = strv_pushf(&filters, "%s=%s", LABEL_PROJECT, ref->project);
+        if (r >= 0)
+                r = strv_pushf(&filters, "%s=%s", LABEL_NAME, spec->restore_from);
+        if (r < 0)
+                return r;
+        r = docker_volume_list(docker, filters, &names, reterr);
+        if (r < 0)
+                return r;
+        o->source_repo_exists = strv_contains(names, vol);
+        /* Its running primary, which is asked to archive its current WAL first. */
+        r = strv_pushf(&filters, "%s=%s", LABEL_ROLE, PG_ROLE_PRIMARY);
+        if (r < 0)
+                return r;
+        r = docker_container_list(docker, filters, false, &cs, &n, reterr);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                if (cs[i].state && streq(cs[i].state, "running") && !o->source_primary &&
+                    !(o->source_primary = b_strdup(cs[i].name)))
+                        r = -ENOMEM;
+        observed_containers_free(cs, n);
+        return r;
+}
+
 static usec_t prev_time(const cJSON *status, const char *obj, const char *key) {
         const char *s = jstr(cJSON_GetObjectItemCaseSensitive(status, obj), key);
         usec_t t = 0;
@@ -346,6 +392,10 @@ int pg_observe(DockerClient *docker, Store *store, const ResourceRef *ref, const
         o.applied_password_version = (int64_t) jnum(prev_status, "password_version");
         o.last_scheduled_backup = prev_time(prev_status, "backup", "schedule_ran_at");
         o.last_vacuum = prev_time(prev_status, "vacuum", "schedule_ran_at");
+        if (jstr(cJSON_GetObjectItemCaseSensitive(prev_status, "backup"), "last_error") &&
+            !(o.last_backup_error = b_strdup(
+                      jstr(cJSON_GetObjectItemCaseSensitive(prev_status, "backup"), "last_error"))))
+                return -ENOMEM;
         if (ref->deleting && jstr(prev_status, "deleted_at"))
                 DISCARD(parse_rfc3339(jstr(prev_status, "deleted_at"), &o.deleted_at));
 
@@ -396,6 +446,11 @@ int pg_observe(DockerClient *docker, Store *store, const ResourceRef *ref, const
         }
         if (spec->backup.enabled && primary) {
                 r = observe_backups(docker, primary, &o, reterr);
+                if (r < 0)
+                        return r;
+        }
+        if (spec->restore_from) {
+                r = observe_source(docker, ref, spec, prev_status, &o, reterr);
                 if (r < 0)
                         return r;
         }

@@ -69,7 +69,12 @@ typedef struct PgObserved {
         int64_t applied_password_version; /* 0: never applied */
         usec_t last_scheduled_backup;     /* when the schedule last fired (0: never) */
         usec_t last_vacuum;
-        usec_t deleted_at; /* when a soft delete began (0: not deleted) */
+        usec_t deleted_at;                /* when a soft delete began (0: not deleted) */
+        bool source_restored;             /* restore_from done (status.restored_from) */
+        bool source_repo_exists;          /* restore_from's backup volume is there */
+        int64_t source_failed_generation; /* restore_from failed at this spec generation */
+        char *source_error;
+        char *source_primary; /* the source's running primary container, NULL: none */
         char *last_backup_error;
         /* The oldest queued action (store/requests.h), when there is one. */
         bool has_request;

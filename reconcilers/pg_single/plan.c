@@ -30,8 +30,9 @@ typedef struct PgPass {
         char msgbuf[512];
         Phase phase;
         usec_t requeue;
-        bool primary_ready; /* answered, out of recovery, bootstrapped */
-        bool restarting;    /* this pass restarts the primary */
+        bool primary_ready;     /* answered, out of recovery, bootstrapped */
+        bool restarting;        /* this pass restarts the primary */
+        bool restored_from_now; /* this pass makes the data from restore_from */
 } PgPass;
 
 static void requeue(PgPass *p, usec_t after) {
@@ -301,6 +302,123 @@ static int restore_args(const PgAction *a, char ***ret) {
         return r;
 }
 
+/* A one-shot container for pgBackRest work on the primary's volumes: the primary's image,
+ * volumes and files under a name of its own ("<project>-<name>-<role>-0"), running `script`
+ * with `args`, no ports, no restarts. */
+static int oneshot_config(PgPass *p, const char *role, const char *script, char **args,
+                          ContainerConfig **ret, Error *reterr) {
+        ContainerConfig *run = NULL;
+        char name[128];
+        int r;
+
+        r = container_for(p, 0, &run, reterr);
+        if (r < 0)
+                return r;
+        r = name_container(name, sizeof(name), p->ref->project, p->ref->name, role, 0);
+        if (r >= 0) {
+                b_free(run->name);
+                run->name = b_strdup(name);
+                r = run->name ? 0 : -ENOMEM;
+        }
+        if (r >= 0) {
+                run->entrypoint = strv_free(run->entrypoint);
+                r = strv_push(&run->entrypoint, "sh");
+                if (r >= 0)
+                        r = strv_push(&run->entrypoint, script);
+                for (char **a = args; r >= 0 && a && *a; a++)
+                        r = strv_push(&run->entrypoint, *a);
+        }
+        if (r >= 0) {
+                run->ports = mfree(run->ports);
+                run->n_ports = 0;
+                b_free(run->restart_policy);
+                run->restart_policy = b_strdup("no");
+                r = run->restart_policy ? 0 : -ENOMEM;
+        }
+        if (r < 0) {
+                container_config_release(run);
+                b_free(run);
+                return r;
+        }
+        *ret = run;
+        return 0;
+}
+
+/* restore_from: before the primary's first start, its data directory is made from the source's
+ * backups, recovered and promoted in a one-shot container with the source's repository mounted
+ * read-only. Done once: status.restored_from records it. */
+static int plan_restore_from(PgPass *p, bool *ret_wait, Error *reterr) {
+        _cleanup_strv_free_ char **args = NULL;
+        ContainerConfig *run = NULL;
+        MountSpec *m;
+        char vol[128];
+        int r;
+
+        *ret_wait = false;
+        if (!p->spec->restore_from || p->obs->source_restored ||
+            find_node(p->obs, PG_ROLE_PRIMARY, 0, NULL))
+                return 0;
+        if (p->obs->source_failed_generation == p->ref->generation) {
+                /* Its own output is in the operation's log; running it again would fail alike. */
+                say(p, PHASE_FAILED,
+                    "starting from the backups of %s failed (apply another restore_from target, "
+                    "or delete): %s",
+                    p->spec->restore_from, strna(p->obs->source_error));
+                *ret_wait = true;
+                return 0;
+        }
+        if (!p->obs->source_repo_exists) {
+                say(p, PHASE_FAILED,
+                    "pg_single %s has no backup repository to start from (is it there, with "
+                    "backups enabled?)",
+                    p->spec->restore_from);
+                *ret_wait = true;
+                return 0;
+        }
+        r = name_volume(vol, sizeof(vol), p->ref->project, p->spec->restore_from, "backup", 0);
+        if (r >= 0)
+                r = restore_args(&p->spec->restore_target, &args);
+        if (r >= 0)
+                r = oneshot_config(p, "clone", "/etc/berth/clone.sh", args, &run, reterr);
+        if (r < 0)
+                return r;
+        m = b_realloc(run->mounts, (run->n_mounts + 1) * sizeof(*m));
+        if (!m) {
+                container_config_release(run);
+                b_free(run);
+                return -ENOMEM;
+        }
+        run->mounts = m;
+        m = &run->mounts[run->n_mounts++];
+        *m = (MountSpec){.read_only = true};
+        m->type = b_strdup("volume");
+        m->source = b_strdup(vol);
+        m->target = b_strdup(PG_SOURCE_REPO);
+        if (!m->type || !m->source || !m->target) {
+                container_config_release(run);
+                b_free(run);
+                return -ENOMEM;
+        }
+        /* The target may lie in the source's current WAL segment: pgBackRest's check switches
+         * segments and waits until the repository has it. */
+        if (p->obs->source_primary) {
+                r = backrest_exec(p, p->obs->source_primary, "archive the source's current WAL",
+                                  "check", NULL);
+                if (r < 0) {
+                        container_config_release(run);
+                        b_free(run);
+                        return r;
+                }
+        }
+        r = plan_add(p->plan, ACTION_RUN_TO_COMPLETION, run->name, NULL,
+                     "restore from the source's backups", run);
+        if (r < 0)
+                return r;
+        p->restored_from_now = true;
+        snprintf(p->plan->operation, sizeof(p->plan->operation), "clone");
+        return 0;
+}
+
 /* Restore in place: replicas go (they follow the old history and are rebuilt), the primary
  * stops, pgBackRest restores its data directory in a one-shot container, the request is marked
  * done, and only then the primary starts and recovers to the target. A crash before the mark
@@ -309,7 +427,6 @@ static int plan_restore(PgPass *p, Error *reterr) {
         const ObservedContainer *prim = find_node(p->obs, PG_ROLE_PRIMARY, 0, NULL);
         _cleanup_strv_free_ char **args = NULL;
         ContainerConfig *run = NULL;
-        char name[128];
         int r;
 
         for (size_t i = 0; i < p->obs->n_containers; i++) {
@@ -334,41 +451,12 @@ static int plan_restore(PgPass *p, Error *reterr) {
                 if (r < 0)
                         return r;
         }
-        r = container_for(p, 0, &run, reterr);
+        r = restore_args(&p->obs->request, &args);
+        if (r >= 0)
+                r = oneshot_config(p, "restore", "/etc/berth/restore.sh", args, &run, reterr);
         if (r < 0)
                 return r;
-        /* The same image, volumes and files; a name of its own, no ports, no restarts. */
-        r = name_container(name, sizeof(name), p->ref->project, p->ref->name, "restore", 0);
-        if (r >= 0) {
-                b_free(run->name);
-                run->name = b_strdup(name);
-                r = run->name ? 0 : -ENOMEM;
-        }
-        if (r >= 0)
-                r = restore_args(&p->obs->request, &args);
-        if (r >= 0) {
-                strv_free(run->entrypoint);
-                run->entrypoint = NULL;
-                r = strv_push(&run->entrypoint, "sh");
-                if (r >= 0)
-                        r = strv_push(&run->entrypoint, "/etc/berth/restore.sh");
-                for (char **a = args; r >= 0 && *a; a++)
-                        r = strv_push(&run->entrypoint, *a);
-        }
-        if (r >= 0) {
-                b_free(run->ports);
-                run->ports = NULL;
-                run->n_ports = 0;
-                b_free(run->restart_policy);
-                run->restart_policy = b_strdup("no");
-                r = run->restart_policy ? 0 : -ENOMEM;
-        }
-        if (r < 0) {
-                container_config_release(run);
-                b_free(run);
-                return r;
-        }
-        r = plan_add(p->plan, ACTION_RUN_TO_COMPLETION, name, NULL, "pgbackrest restore", run);
+        r = plan_add(p->plan, ACTION_RUN_TO_COMPLETION, run->name, NULL, "pgbackrest restore", run);
         if (r >= 0)
                 r = add_request_finish(p, "restored");
         if (r < 0)
@@ -535,6 +623,7 @@ static int plan_backup_schedule(PgPass *p, const char *primary, bool busy) {
         const PgBackupSpec *b = &p->spec->backup;
         cJSON *st = cJSON_AddObjectToObject(p->extra, "backup");
         usec_t last, next = 0, newest = newest_backup(p->obs);
+        const char *last_error;
         Schedule sched;
         int r = 0;
 
@@ -544,6 +633,10 @@ static int plan_backup_schedule(PgPass *p, const char *primary, bool busy) {
         if (r < 0 || !b->enabled)
                 return r;
         last = MAX(p->obs->last_scheduled_backup, newest);
+        /* A failed scheduled run's error stays until a backup succeeds after it. */
+        last_error = p->obs->backup_error                     ? p->obs->backup_error
+                     : newest < p->obs->last_scheduled_backup ? p->obs->last_backup_error
+                                                              : NULL;
         if (schedule_parse(b->schedule, &sched, NULL) >= 0 && last > 0)
                 next = schedule_next(&sched, last);
         if (p->primary_ready && p->obs->backup_info && !p->obs->stanza_exists && !busy) {
@@ -567,9 +660,8 @@ static int plan_backup_schedule(PgPass *p, const char *primary, bool busy) {
                              last == newest ? p->obs->last_scheduled_backup : last);
         if (r >= 0)
                 r = json_add_item_take(st, "last_error",
-                                       p->obs->backup_error
-                                               ? cJSON_CreateString(p->obs->backup_error)
-                                               : cJSON_CreateNull());
+                                       last_error ? cJSON_CreateString(last_error)
+                                                  : cJSON_CreateNull());
         if (r >= 0 && next > p->now)
                 requeue(p, next - p->now);
         if (r >= 0) {
@@ -833,6 +925,9 @@ static int plan_primary(PgPass *p, const PgNodeObserved **ret_node, Error *reter
         int r;
 
         *ret_node = NULL;
+        r = plan_restore_from(p, &ok, reterr);
+        if (r < 0 || ok)
+                return r;
         r = converge_node(p, 0, &ok, reterr);
         if (r < 0)
                 return r;
@@ -1014,6 +1109,17 @@ static int add_extra(PgPass *p, const PgNodeObserved *prim, bool bootstrapping) 
                                                       p->obs->password_version)
                                     ? p->obs->password_version
                                     : p->obs->applied_password_version);
+        if (r >= 0 && p->spec->restore_from && (p->obs->source_restored || p->restored_from_now))
+                r = put_str(p->extra, "restored_from", p->spec->restore_from);
+        else if (r >= 0 && p->spec->restore_from && p->obs->source_failed_generation > 0) {
+                /* Kept until a new generation: it stops the same restore running again. */
+                o = cJSON_AddObjectToObject(p->extra, "restore_failed");
+                if (!o)
+                        return -ENOMEM;
+                r = put_int(o, "generation", p->obs->source_failed_generation);
+                if (r >= 0)
+                        r = put_str(o, "error", strempty(p->obs->source_error));
+        }
         if (r >= 0 && cJSON_GetArraySize(p->pending) > 0)
                 r = json_add_item_take(p->extra, "pending", cJSON_Duplicate(p->pending, true));
         return r;

@@ -20,6 +20,7 @@
 #define PG_BACKREST_CONF_PATH "/etc/berth/pgbackrest.conf"
 #define PG_STANZA             "main"
 #define PG_REPLICATION_USER   "replicator"
+#define PG_SOURCE_REPO        "/var/lib/pgbackrest-source" /* restore_from: the source's repository */
 
 /* The secret holding the replication role's password: "<name>-replication". */
 int pg_replication_secret_name(char *buf, size_t n, const char *name);

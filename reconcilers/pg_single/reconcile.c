@@ -26,7 +26,7 @@ static int write_status(ReconcileCtx *ctx, const StoredResource *r, const Status
 /* A failed pass keeps what the last good one recorded (applied password version, schedule
  * times, backups): only phase and message change, so nothing runs twice because of it. */
 static int fail_status(ReconcileCtx *ctx, const StoredResource *r, Phase phase, const char *msg,
-                       Error *reterr) {
+                       const cJSON *merge, Error *reterr) {
         Status st = {.phase = phase, .observed_generation = r->ref.generation};
         const cJSON *m;
         int q;
@@ -51,9 +51,51 @@ static int fail_status(ReconcileCtx *ctx, const StoredResource *r, Phase phase, 
                 else if (!skip)
                         cJSON_AddItemToObject(st.extra, m->string, cJSON_Duplicate(m, true));
         }
+        /* What this failure itself must leave behind (see failure_memory()). */
+        cJSON_ArrayForEach(m, merge) {
+                cJSON *have = cJSON_GetObjectItemCaseSensitive(st.extra, m->string);
+                const cJSON *k;
+
+                if (cJSON_IsObject(have) && cJSON_IsObject(m)) {
+                        cJSON_ArrayForEach(k, m) {
+                                cJSON_DeleteItemFromObjectCaseSensitive(have, k->string);
+                                cJSON_AddItemToObject(have, k->string, cJSON_Duplicate(k, true));
+                        }
+                } else {
+                        cJSON_DeleteItemFromObjectCaseSensitive(st.extra, m->string);
+                        cJSON_AddItemToObject(st.extra, m->string, cJSON_Duplicate(m, true));
+                }
+        }
         q = write_status(ctx, r, &st, reterr);
         status_release(&st);
         return q;
+}
+
+/* A failed pass that must not simply run again: a restore_from that failed waits for a new
+ * generation (status.restore_failed), a failed scheduled backup for the next slot (it counts
+ * as the slot's run, its error in status.backup.last_error). */
+static cJSON *failure_memory(const StoredResource *r, const PgObserved *obs, const Plan *plan,
+                             const char *msg, usec_t now) {
+        _cleanup_json_ cJSON *o = cJSON_CreateObject();
+        char when[40];
+        cJSON *m;
+
+        if (!o)
+                return NULL;
+        if (streq(plan->operation, "clone")) {
+                m = cJSON_AddObjectToObject(o, "restore_failed");
+                if (!m || !cJSON_AddNumberToObject(m, "generation", (double) r->ref.generation) ||
+                    !cJSON_AddStringToObject(m, "error", msg))
+                        return NULL;
+        } else if (streq(plan->operation, "backup") && !obs->has_request) {
+                m = cJSON_AddObjectToObject(o, "backup");
+                if (!m ||
+                    !cJSON_AddStringToObject(m, "schedule_ran_at",
+                                             format_rfc3339_exact(now, when, sizeof(when))) ||
+                    !cJSON_AddStringToObject(m, "last_error", msg))
+                        return NULL;
+        }
+        return TAKE_PTR(o);
 }
 
 /* The operation a pass records: the queued request's (started once, resumed after a crash), or
@@ -91,6 +133,7 @@ int pg_reconcile(ReconcileCtx *ctx, const StoredResource *r, ReconcileResult *re
         _cleanup_(pg_observed_release) PgObserved obs = {};
         _cleanup_(buf_release) Buf log = BUF_INIT(OPERATION_LOG_MAX);
         _cleanup_(plan_release) Plan plan;
+        _cleanup_json_ cJSON *memory = NULL;
         Error err = ERROR_INIT;
         const char *problem;
         int64_t op = 0;
@@ -100,7 +143,7 @@ int pg_reconcile(ReconcileCtx *ctx, const StoredResource *r, ReconcileResult *re
         q = pg_single_spec_from_json(r->spec, &spec, &err);
         if (q < 0) {
                 ret->terminal = true;
-                (void) fail_status(ctx, r, PHASE_FAILED, err.msg, NULL);
+                (void) fail_status(ctx, r, PHASE_FAILED, err.msg, NULL, NULL);
                 return err_set(reterr, q, err.field, "%s", err.msg);
         }
         q = pg_observe(ctx->docker, ctx->store, &r->ref, &spec, r->status, &obs, reterr);
@@ -145,8 +188,9 @@ int pg_reconcile(ReconcileCtx *ctx, const StoredResource *r, ReconcileResult *re
                 if (obs.has_request && plan.operation[0])
                         DISCARD(store_request_finish(ctx->store, obs.request_id, false, err.msg,
                                                      NULL));
+                memory = failure_memory(r, &obs, &plan, err.msg, ctx->now);
                 (void) fail_status(ctx, r, err_is_transient(q) ? PHASE_DEGRADED : PHASE_FAILED,
-                                   err.msg, NULL);
+                                   err.msg, memory, NULL);
                 *reterr = err;
                 return q;
         }
