@@ -141,8 +141,10 @@ int container_config_hash(const ContainerConfig *c, char ret[65]) {
                 hash_int(&h, "read_only", c->mounts[i].read_only);
                 hash_int(&h, "tmpfs_size", c->mounts[i].tmpfs_size);
         }
-        hash_int(&h, "nano_cpus", c->nano_cpus);
-        hash_int(&h, "memory", c->memory);
+        if (!c->resources_live) {
+                hash_int(&h, "nano_cpus", c->nano_cpus);
+                hash_int(&h, "memory", c->memory);
+        }
         hash_str(&h, "restart_policy", c->restart_policy);
         hash_int(&h, "restart_max_retries", c->restart_max_retries);
         hash_int(&h, "init", c->init);

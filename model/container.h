@@ -65,8 +65,10 @@ typedef struct ContainerConfig {
         size_t n_ports;
         MountSpec *mounts;
         size_t n_mounts;
-        int64_t nano_cpus;    /* 0: unlimited */
-        int64_t memory;       /* bytes, 0: unlimited */
+        int64_t nano_cpus; /* 0: unlimited */
+        int64_t memory;    /* bytes, 0: unlimited */
+        /* The two above are changed in place (docker update), so not part of the hash. */
+        bool resources_live;
         char *restart_policy; /* no | on-failure | always | unless-stopped */
         int restart_max_retries;
         bool init;

@@ -26,6 +26,9 @@ typedef struct ObservedContainer {
         usec_t started_at; /* realtime usec, 0 when unknown */
         usec_t finished_at;
         int restart_count;
+        bool has_resources; /* from an inspect: the limits below are what Docker applies */
+        int64_t nano_cpus;  /* 0: unlimited */
+        int64_t memory;     /* bytes, 0: unlimited */
 } ObservedContainer;
 
 void observed_container_release(ObservedContainer *c);

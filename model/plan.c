@@ -20,6 +20,7 @@ static const char *const action_table[_ACTION_MAX] = {
         [ACTION_EXEC] = "exec",
         [ACTION_RUN_TO_COMPLETION] = "run_to_completion",
         [ACTION_FINISH_REQUEST] = "finish_request",
+        [ACTION_UPDATE_RESOURCES] = "update_resources",
 };
 
 const char *action_type_to_string(ActionType t) {

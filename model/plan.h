@@ -26,6 +26,7 @@ typedef enum ActionType {
         ACTION_EXEC,              /* target: running container; argv: must exit 0 */
         ACTION_RUN_TO_COMPLETION, /* container: created, started, waited for, removed */
         ACTION_FINISH_REQUEST,    /* target: the queued request's id, done */
+        ACTION_UPDATE_RESOURCES,  /* target: running container; container: its new limits */
         _ACTION_MAX,
         _ACTION_INVALID = -22,
 } ActionType;

@@ -560,6 +560,12 @@ static int apply_one(ReconcileCtx *ctx, const ResourceRef *ref, const Action *a,
                 return run_to_completion(ctx, ref, a, log, reterr);
         case ACTION_FINISH_REQUEST:
                 return finish_request(ctx, a, reterr);
+        case ACTION_UPDATE_RESOURCES:
+                r = docker_container_update(ctx->docker, target, a->container->nano_cpus,
+                                            a->container->memory, reterr);
+                if (r < 0)
+                        return r;
+                return event(ctx, ref, "Normal", "Resized", "%s: %s", a->target, a->reason);
         default:
                 return err_set(reterr, -EOPNOTSUPP, NULL, "action %s is not handled here",
                                action_type_to_string(a->type));

@@ -255,3 +255,22 @@ int docker_container_wait(DockerClient *c, const char *id, long timeout_ms, int 
                 *ret_exit_code = code->valueint;
         return 0;
 }
+
+int docker_container_update(DockerClient *c, const char *id_or_name, int64_t nano_cpus,
+                            int64_t memory, Error *reterr) {
+        _cleanup_(cJSON_Deletep) cJSON *body = NULL;
+        char op[DOCKER_OP_MAX];
+
+        assert_return(c, -EINVAL);
+        assert_return(id_or_name, -EINVAL);
+        docker_op(op, sizeof(op), "update container %s", id_or_name);
+        body = cJSON_CreateObject();
+        /* Swap as Docker sets it at create (twice the memory): a larger limit than the swap
+         * limit already set is refused otherwise. */
+        if (!body || !cJSON_AddNumberToObject(body, "NanoCpus", (double) nano_cpus) ||
+            !cJSON_AddNumberToObject(body, "Memory", (double) memory) ||
+            !cJSON_AddNumberToObject(body, "MemorySwap", memory > 0 ? (double) memory * 2 : -1))
+                return docker_oom(reterr, op);
+        return docker_call(c, &(DockerRequest){.method = "POST", .op = op}, body, NULL, reterr,
+                           "/containers/{}/update", id_or_name);
+}

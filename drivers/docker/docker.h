@@ -76,6 +76,9 @@ int docker_container_list(DockerClient *c, char *const *label_filters, bool all,
  * logs exceed out->max, the tail is kept (starting at a line boundary when there is one). */
 int docker_container_logs(DockerClient *c, const char *id, int tail, Buf *out,
                           Error *reterr) _warn_unused_result_;
+/* Changes a container's CPU and memory limits while it runs (0: unlimited). 404 -ENOENT. */
+int docker_container_update(DockerClient *c, const char *id_or_name, int64_t nano_cpus,
+                            int64_t memory, Error *reterr) _warn_unused_result_;
 /* Waits until the container is not running; timeout_ms <= 0: DOCKER_TIMEOUT_MS. */
 int docker_container_wait(DockerClient *c, const char *id, long timeout_ms, int *ret_exit_code,
                           Error *reterr) _warn_unused_result_;

@@ -550,7 +550,7 @@ int docker_json_observed_from_list(const cJSON *item, ObservedContainer *ret, Er
 
 int docker_json_observed_from_inspect(const cJSON *doc, ObservedContainer *ret, Error *reterr) {
         _cleanup_(observed_container_release) ObservedContainer o = {.index = -1};
-        const cJSON *state, *config, *health, *nets;
+        const cJSON *state, *config, *health, *nets, *host;
         const char *hs, *st;
         int r;
 
@@ -585,6 +585,15 @@ int docker_json_observed_from_inspect(const cJSON *doc, ObservedContainer *ret, 
         o.exit_code = get_int(state, "ExitCode", 0);
         o.oom_killed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "OOMKilled"));
         o.restart_count = get_int(doc, "RestartCount", 0);
+        host = cJSON_GetObjectItemCaseSensitive(doc, "HostConfig");
+        if (cJSON_IsObject(host)) {
+                const cJSON *cpus = cJSON_GetObjectItemCaseSensitive(host, "NanoCpus");
+                const cJSON *mem = cJSON_GetObjectItemCaseSensitive(host, "Memory");
+
+                o.has_resources = true;
+                o.nano_cpus = cJSON_IsNumber(cpus) ? (int64_t) cpus->valuedouble : 0;
+                o.memory = cJSON_IsNumber(mem) ? (int64_t) mem->valuedouble : 0;
+        }
         /* Unparsable times stay 0 ("unknown"): they inform, they do not decide. */
         if (docker_parse_rfc3339(get_str(doc, "Created"), &o.created) < 0)
                 o.created = 0;

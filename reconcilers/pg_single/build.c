@@ -390,6 +390,7 @@ int pg_container_config(const ResourceRef *ref, const PgSingleSpec *spec, const 
 
         c.nano_cpus = (int64_t) (spec->cpu * 1e9);
         c.memory = spec->memory;
+        c.resources_live = true;
         if (index == 0 && spec->expose_port > 0) {
                 c.ports = b_calloc(1, sizeof(PortBinding));
                 if (!c.ports)

@@ -130,8 +130,8 @@ static char *last_line(const Buf *b) {
         return n > start ? b_strndup(s + start, n - start) : NULL;
 }
 
-static int observe_node(DockerClient *docker, const char *query, usec_t restart_after,
-                        ObservedContainer *c, PgNodeObserved *n, Error *reterr) {
+static int observe_node(DockerClient *docker, const char *query, ObservedContainer *c,
+                        PgNodeObserved *n, Error *reterr) {
         _cleanup_(buf_release) Buf out = BUF_INIT(QUERY_OUTPUT_MAX), err = BUF_INIT(16 * 1024);
         _cleanup_json_ cJSON *j = NULL;
         char *const argv[] = {(char *) "psql",
@@ -169,8 +169,9 @@ static int observe_node(DockerClient *docker, const char *query, usec_t restart_
                 }
                 return 0;
         }
-        if (restart_after > 0 && c->started_at == 0) {
-                /* A restart was asked for: when did this one start? (A list has no such time.) */
+        {
+                /* Its limits (resized in place) and when it started (for the restart action):
+                 * a list reply has neither. */
                 ObservedContainer fresh = {};
 
                 r = docker_container_inspect(docker, c->id, &fresh, reterr);
@@ -181,6 +182,9 @@ static int observe_node(DockerClient *docker, const char *query, usec_t restart_
                 if (r < 0)
                         return r;
                 c->started_at = fresh.started_at;
+                c->has_resources = fresh.has_resources;
+                c->nano_cpus = fresh.nano_cpus;
+                c->memory = fresh.memory;
                 observed_container_release(&fresh);
         }
         r = docker_exec(docker, c->id, argv, &out, &err, &code, reterr);
@@ -437,7 +441,7 @@ int pg_observe(DockerClient *docker, Store *store, const ResourceRef *ref, const
         for (size_t i = 0; i < o.n_containers; i++) {
                 ObservedContainer *c = &o.containers[i];
 
-                r = observe_node(docker, query, ref->restart_after, c, &o.nodes[i], reterr);
+                r = observe_node(docker, query, c, &o.nodes[i], reterr);
                 if (r < 0)
                         return r;
                 if (c->role && streq(c->role, PG_ROLE_PRIMARY) && o.nodes[i].answered &&

@@ -164,6 +164,15 @@ static int converge_node(PgPass *p, unsigned index, bool *ret_ok, Error *reterr)
                 return plan_add(p->plan, ACTION_CREATE_CONTAINER, want->name, NULL,
                                 "config changed", want);
         }
+        if (is_running(c) && c->has_resources &&
+            (c->nano_cpus != want->nano_cpus || c->memory != want->memory)) {
+                /* Docker changes limits of a running container: no restart for a resize. */
+                snprintf(what, sizeof(what), "%.2g CPU, %" PRIi64 " MiB", want->nano_cpus / 1e9,
+                         want->memory >> 20);
+                snprintf(p->plan->operation, sizeof(p->plan->operation), "resize");
+                *ret_ok = true;
+                return plan_add(p->plan, ACTION_UPDATE_RESOURCES, c->name, c->id, what, want);
+        }
         container_config_release(want);
         b_free(want);
         if (!is_running(c)) {
