@@ -19,7 +19,8 @@
 # whose label matches is up to date and skipped.
 set -euo pipefail
 
-IMAGES_ALL=(busybox)
+# What make up and make test need: busybox for examples and tests, postgres for pg_single.
+IMAGES_ALL=(busybox postgres)
 
 here=$(cd "$(dirname "$0")" && pwd)
 self="$here/$(basename "$0")"

@@ -98,6 +98,30 @@ static cJSON *failure_memory(const StoredResource *r, const PgObserved *obs, con
         return TAKE_PTR(o);
 }
 
+static int64_t storage_member(const cJSON *status, const char *key) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(status, "storage"), key);
+        return cJSON_IsNumber(v) ? (int64_t) v->valuedouble : 0;
+}
+
+/* Storage growth is history: an event each time usage crosses another tenth of the requested
+ * size (up or down), and a warning past nine tenths. */
+static void record_storage_growth(ReconcileCtx *ctx, const StoredResource *r, const Status *st) {
+        int64_t req = storage_member(st->extra, "requested_bytes");
+        int64_t was = storage_member(r->status, "used_bytes");
+        int64_t now = storage_member(st->extra, "used_bytes");
+        char msg[160];
+
+        if (req <= 0 || now <= 0 || was <= 0 || now * 10 / req == was * 10 / req)
+                return;
+        snprintf(msg, sizeof(msg),
+                 "%" PRIi64 " MiB used, %" PRIi64 "%% of the %" PRIi64
+                 " MiB requested (was %" PRIi64 " MiB)",
+                 now >> 20, now * 100 / req, req >> 20, was >> 20);
+        DISCARD(store_event_add(ctx->store, r->ref.uuid, now * 10 >= req * 9 ? "Warning" : "Normal",
+                                "StorageUsage", msg, NULL));
+}
+
 /* The operation a pass records: the queued request's (started once, resumed after a crash), or
  * one of its own (a scheduled backup, a restart for new parameters, a new generation). */
 static int operation_begin(ReconcileCtx *ctx, const StoredResource *r, const PgObserved *obs,
@@ -206,6 +230,7 @@ int pg_reconcile(ReconcileCtx *ctx, const StoredResource *r, ReconcileResult *re
                 ret->removed = true;
                 return 0;
         }
+        record_storage_growth(ctx, r, &plan.status);
         q = write_status(ctx, r, &plan.status, reterr);
         if (q < 0)
                 return q;
