@@ -17,6 +17,7 @@
 #define REQUEUE_STARTING     (200 * USEC_PER_MSEC) /* a server is starting: ask again soon */
 #define REQUEUE_RUNNING      (30 * USEC_PER_SEC)   /* refresh lag, size and connections */
 #define REQUEUE_AFTER_RELOAD (500 * USEC_PER_MSEC) /* read pending_restart after a reload */
+#define FULL_BACKUP_EVERY    ((usec_t) 7 * 24 * 3600 * USEC_PER_SEC) /* auto: a full one a week */
 
 typedef struct PgPass {
         const ResourceRef *ref;
@@ -33,6 +34,7 @@ typedef struct PgPass {
         bool primary_ready;     /* answered, out of recovery, bootstrapped */
         bool restarting;        /* this pass restarts the primary */
         bool restored_from_now; /* this pass makes the data from restore_from */
+        const char *doing;      /* what converge_node() does to a node: creating, replacing... */
 } PgPass;
 
 static void requeue(PgPass *p, usec_t after) {
@@ -142,6 +144,7 @@ static int converge_node(PgPass *p, unsigned index, bool *ret_ok, Error *reterr)
         }
         if (!c) {
                 requeue(p, REQUEUE_STARTING);
+                p->doing = "creating";
                 return plan_add(p->plan, ACTION_CREATE_CONTAINER, want->name, NULL, "missing",
                                 want);
         }
@@ -161,6 +164,7 @@ static int converge_node(PgPass *p, unsigned index, bool *ret_ok, Error *reterr)
                         return r;
                 }
                 requeue(p, REQUEUE_STARTING);
+                p->doing = "replacing";
                 return plan_add(p->plan, ACTION_CREATE_CONTAINER, want->name, NULL,
                                 "config changed", want);
         }
@@ -179,9 +183,11 @@ static int converge_node(PgPass *p, unsigned index, bool *ret_ok, Error *reterr)
                 /* Docker is already restarting it (its restart policy): let it. */
                 if (c->state && streq(c->state, "restarting")) {
                         requeue(p, REQUEUE_STARTING);
+                        p->doing = "restarting";
                         return 0;
                 }
                 requeue(p, REQUEUE_STARTING);
+                p->doing = "starting";
                 return plan_add(p->plan, ACTION_START_CONTAINER, c->name, c->id, "stopped", NULL);
         }
         /* The restart action: a server running since before it is restarted (in the
@@ -242,7 +248,7 @@ static int backrest_exec(PgPass *p, const char *container, const char *reason, c
         return plan_add_exec(p->plan, container, reason, argv);
 }
 
-static const char *backup_type(const PgObserved *o, PgBackupType t) {
+static const char *backup_type(const PgObserved *o, PgBackupType t, usec_t now) {
         switch (t) {
         case PG_BACKUP_FULL:
                 return "full";
@@ -253,9 +259,11 @@ static const char *backup_type(const PgObserved *o, PgBackupType t) {
         default:
                 break;
         }
-        /* auto: a differential needs a full one to refer to. */
+        /* auto: a differential refers to a full one; a full one a week, so that time-based
+         * retention can expire the oldest and the WAL kept since. */
         for (size_t i = 0; i < o->n_backups; i++)
-                if (o->backups[i].type && streq(o->backups[i].type, "full"))
+                if (o->backups[i].type && streq(o->backups[i].type, "full") &&
+                    o->backups[i].finished + FULL_BACKUP_EVERY > now)
                         return "diff";
         return "full";
 }
@@ -509,7 +517,7 @@ static int plan_request(PgPass *p, const char *primary, bool *ret_exclusive, Err
                         return 0;
                 }
                 r = backrest_exec(p, primary, "backup", "backup",
-                                  backup_type(p->obs, a->backup_type));
+                                  backup_type(p->obs, a->backup_type, p->now));
                 snprintf(p->plan->operation, sizeof(p->plan->operation), "backup");
                 break;
         case PG_ACTION_VACUUM:
@@ -605,6 +613,7 @@ static int plan_slots(PgPass *p, const ObservedContainer *c, const PgNodeObserve
                 r = psql_exec(p, c->name, "create a replication slot", sql);
                 if (r < 0)
                         return r;
+                requeue(p, REQUEUE_NOW); /* its replica needs it next */
         }
         /* A slot keeps WAL for its replica forever: drop those of replicas that are gone. */
         for (char **s = n->slots; s && *s; s++) {
@@ -653,9 +662,10 @@ static int plan_backup_schedule(PgPass *p, const char *primary, bool busy) {
                                   NULL);
                 requeue(p, REQUEUE_NOW);
         } else if (p->primary_ready && p->obs->stanza_exists && !busy &&
-                   (newest == 0 || (next > 0 && next <= p->now))) {
+                   ((newest == 0 && p->obs->last_scheduled_backup == 0) ||
+                    (next > 0 && next <= p->now))) {
                 r = backrest_exec(p, primary, "scheduled backup", "backup",
-                                  backup_type(p->obs, PG_BACKUP_AUTO));
+                                  backup_type(p->obs, PG_BACKUP_AUTO, p->now));
                 snprintf(p->plan->operation, sizeof(p->plan->operation), "backup");
                 last = p->now;
                 next = schedule_next(&sched, p->now);
@@ -750,7 +760,10 @@ static int plan_replicas(PgPass *p, const PgNodeObserved *prim, Error *reterr) {
                 snprintf(slot, sizeof(slot), "replica_%d", i);
                 /* A replica copies the primary through its slot: both must exist first. */
                 if (!p->primary_ready || !strv_contains(prim->slots, slot)) {
-                        say(p, PHASE_PROVISIONING, "replica %d waits for the primary", i);
+                        say(p, PHASE_PROVISIONING,
+                            p->primary_ready ? "replica %d waits for its replication slot"
+                                             : "replica %d waits for the primary",
+                            i);
                         continue;
                 }
                 r = name_volume(vol, sizeof(vol), p->ref->project, p->ref->name, "data",
@@ -767,7 +780,7 @@ static int plan_replicas(PgPass *p, const PgNodeObserved *prim, Error *reterr) {
                 if (r < 0)
                         return r;
                 if (!ok) {
-                        say(p, PHASE_PROVISIONING, "replica %d is being created", i);
+                        say(p, PHASE_DEGRADED, "%s replica %d", strna(p->doing), i);
                         continue;
                 }
                 if (!n || !n->answered) {
@@ -942,11 +955,10 @@ static int plan_primary(PgPass *p, const PgNodeObserved **ret_node, Error *reter
                 return r;
         if (!ok) {
                 if (c && c->exit_code != 0 && c->finished_at > 0)
-                        say(p, n && n->error ? PHASE_FAILED : PHASE_PROVISIONING,
-                            "primary exited with code %d%s%s", c->exit_code,
-                            n && n->error ? ": " : "", n && n->error ? n->error : "");
+                        say(p, PHASE_DEGRADED, "primary exited with code %d%s%s; starting it again",
+                            c->exit_code, n && n->error ? ": " : "", n && n->error ? n->error : "");
                 else
-                        say(p, PHASE_PROVISIONING, "creating the primary");
+                        say(p, PHASE_PROVISIONING, "%s the primary", strna(p->doing));
                 return 0;
         }
         if (p->restarting) {
@@ -1195,14 +1207,16 @@ int pg_plan(const ResourceRef *ref, const PgSingleSpec *spec, const PgObserved *
         if (r < 0)
                 return r == -ENOMEM ? err_set(reterr, r, NULL, "out of memory") : r;
 
-        plan.status.replicas_desired = 1 + spec->read_replicas;
+        plan.status.replicas_desired = spec->paused || ref->deleting ? 0 : 1 + spec->read_replicas;
         if (!p.message) {
                 p.phase = PHASE_RUNNING;
                 snprintf(p.msgbuf, sizeof(p.msgbuf), "primary and %d read replica%s running",
                          spec->read_replicas, spec->read_replicas == 1 ? "" : "s");
                 p.message = p.msgbuf;
-                requeue(&p, REQUEUE_RUNNING);
         }
+        /* Lag, size and connections change with no event: look again, whatever the phase. */
+        if (!ref->deleting && !spec->paused)
+                requeue(&p, REQUEUE_RUNNING);
         plan.status.phase = p.phase;
         plan.status.message = b_strdup(p.message);
         if (!plan.status.message)
