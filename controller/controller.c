@@ -70,6 +70,18 @@ static int open_store(Controller *c, Store **ret) {
 
 /* ---- lease: one dedicated session holds the advisory lock while this controller leads ---- */
 
+/* Operations a stopped controller left IN_PROGRESS end FAILED: nobody else will end them. */
+static void close_interrupted(Store *s) {
+        Error err = ERROR_INIT;
+        int n = 0;
+
+        if (store_operations_interrupted(s, &n, &err) < 0)
+                log_warn("cannot close interrupted operations: %s", err.msg);
+        else if (n > 0)
+                log_info("%d operation%s interrupted by a stop marked FAILED", n,
+                         n == 1 ? "" : "s");
+}
+
 static void *lease_main(void *userdata) {
         Controller *c = userdata;
         _cleanup_(store_freep) Store *s = NULL;
@@ -95,6 +107,7 @@ static void *lease_main(void *userdata) {
                         atomic_store(&c->leading, true);
                         metrics_leader_set(1);
                         log_info("leading the controller (epoch %" PRId64 ")", epoch);
+                        close_interrupted(s);
                         ctl_request_relist(c);
                 } else if (r == 0 && atomic_exchange(&c->leading, false)) {
                         metrics_leader_set(0);

@@ -120,6 +120,26 @@ int store_operation_finish(Store *s, int64_t id, bool ok, const char *log, Error
         return 0;
 }
 
+int store_operations_interrupted(Store *s, int *ret_n, Error *reterr) {
+        _cleanup_pqclear_ PGresult *res = NULL;
+        int r;
+
+        assert_return(s, -EINVAL);
+        /* A queued request's operation is resumed by its request; the others cannot be. */
+        r = store_query(s,
+                        "UPDATE operations o SET state = 'FAILED', finished_at = now(), "
+                        "  log = o.log || 'interrupted: the controller stopped before it ended "
+                        "(what it started in a container may still have finished)' || chr(10) "
+                        "WHERE o.state = 'IN_PROGRESS' AND NOT EXISTS (SELECT FROM requests q "
+                        "  WHERE q.operation = o.id AND q.state = 'RUNNING') RETURNING o.id",
+                        0, NULL, 0, &res, reterr);
+        if (r < 0)
+                return r;
+        if (ret_n)
+                *ret_n = PQntuples(res);
+        return 0;
+}
+
 /* The newest `limit` operations, oldest first. */
 int store_operations_list(Store *s, const char *uuid, int limit, cJSON **ret, Error *reterr) {
         char lim[16];

@@ -136,6 +136,9 @@ int store_operation_finish(Store *s, int64_t id, bool ok, const char *log,
                            Error *reterr) _warn_unused_result_;
 int store_operations_list(Store *s, const char *uuid, int limit, cJSON **ret,
                           Error *reterr) _warn_unused_result_;
+/* A new leader's first act: operations left IN_PROGRESS by a controller that stopped (those a
+ * RUNNING queued request will resume excepted) end FAILED, saying so. ret_n may be NULL. */
+int store_operations_interrupted(Store *s, int *ret_n, Error *reterr) _warn_unused_result_;
 
 int store_audit_add(Store *s, const char *actor, const char *action, const char *uuid,
                     const char *detail, Error *reterr) _warn_unused_result_;

@@ -178,6 +178,10 @@ static int backups_from_json(const cJSON *info, PgObserved *o) {
 
         status = cJSON_GetObjectItemCaseSensitive(stanza, "status");
         code = (int) jnum(status, "code");
+        o->backup_running = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(status, "lock"),
+                                                 "backup"),
+                "held"));
         o->backup_info = true;
         /* 1: missing stanza path, 2: no valid backups, 3: missing stanza data... */
         o->stanza_exists = stanza && code != 1 && code != 3;
@@ -283,6 +287,7 @@ static int observe_request(Store *store, const ResourceRef *ref, PgObserved *o, 
                 return r;
         o->has_request = true;
         o->request_id = req.id;
+        o->request_created = req.created_at;
         o->request_running = req.operation > 0;
         r = pg_action_from_json(req.action, req.params, &o->request, &perr);
         if (r < 0) {
@@ -356,6 +361,8 @@ int pg_observe(DockerClient *docker, Store *store, const ResourceRef *ref, const
         o.applied_password_version = (int64_t) jnum(prev_status, "password_version");
         o.last_scheduled_backup = prev_time(prev_status, "backup", "schedule_ran_at");
         o.last_vacuum = prev_time(prev_status, "vacuum", "schedule_ran_at");
+        o.backup_after_restore =
+                cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(prev_status, "backup_after_restore"));
         if (jstr(cJSON_GetObjectItemCaseSensitive(prev_status, "backup"), "last_error") &&
             !(o.last_backup_error = b_strdup(
                       jstr(cJSON_GetObjectItemCaseSensitive(prev_status, "backup"), "last_error"))))

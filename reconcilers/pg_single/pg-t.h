@@ -61,6 +61,7 @@ typedef struct PgObserved {
         /* pgBackRest's view of the repository (when backups are enabled and the primary runs). */
         bool backup_info;          /* `pgbackrest info` answered */
         bool stanza_exists;        /* the repository is initialised for this database */
+        bool backup_running;       /* pgBackRest holds its backup lock (a backup or expire runs) */
         char *backup_error;        /* its complaint, NULL when none */
         PgBackupObserved *backups; /* oldest first */
         size_t n_backups;
@@ -70,6 +71,7 @@ typedef struct PgObserved {
         usec_t last_scheduled_backup;     /* when the schedule last fired (0: never) */
         usec_t last_vacuum;
         usec_t deleted_at;                /* when a soft delete began (0: not deleted) */
+        bool backup_after_restore;        /* a restore made a new timeline: a full backup is due */
         bool source_restored;             /* restore_from done (status.restored_from) */
         bool source_repo_exists;          /* restore_from's backup volume is there */
         int64_t source_failed_generation; /* restore_from failed at this spec generation */
@@ -80,6 +82,7 @@ typedef struct PgObserved {
         bool has_request;
         int64_t request_id;
         bool request_running; /* started by an earlier pass that did not finish */
+        usec_t request_created;
         PgAction request;
         char *request_error; /* its parameters did not parse */
 } PgObserved;

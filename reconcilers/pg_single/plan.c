@@ -17,6 +17,7 @@
 #define REQUEUE_STARTING     (200 * USEC_PER_MSEC) /* a server is starting: ask again soon */
 #define REQUEUE_RUNNING      (30 * USEC_PER_SEC)   /* refresh lag, size and connections */
 #define REQUEUE_AFTER_RELOAD (500 * USEC_PER_MSEC) /* read pending_restart after a reload */
+#define REQUEST_POLL         (2 * USEC_PER_SEC)    /* a queued action waits for a running one */
 #define FULL_BACKUP_EVERY    ((usec_t) 7 * 24 * 3600 * USEC_PER_SEC) /* auto: a full one a week */
 
 typedef struct PgPass {
@@ -35,6 +36,8 @@ typedef struct PgPass {
         bool restarting;        /* this pass restarts the primary */
         bool restored_from_now; /* this pass makes the data from restore_from */
         const char *doing;      /* what converge_node() does to a node: creating, replacing... */
+        bool restore_planned;   /* this pass restores in place: a full backup follows */
+        bool backup_after_restore_done; /* this pass takes that backup */
 } PgPass;
 
 static void requeue(PgPass *p, usec_t after) {
@@ -268,6 +271,14 @@ static const char *backup_type(const PgObserved *o, PgBackupType t, usec_t now) 
         return "full";
 }
 
+static usec_t newest_backup_start(const PgObserved *o) {
+        usec_t t = 0;
+
+        for (size_t i = 0; i < o->n_backups; i++)
+                t = MAX(t, o->backups[i].started);
+        return t;
+}
+
 static usec_t newest_backup(const PgObserved *o) {
         usec_t t = 0;
 
@@ -418,7 +429,10 @@ static int plan_restore_from(PgPass *p, bool *ret_wait, Error *reterr) {
         }
         /* The target may lie in the source's current WAL segment: pgBackRest's check switches
          * segments and waits until the repository has it. */
-        if (p->obs->source_primary) {
+        if (p->obs->source_primary && p->spec->restore_target.target_time > 0)
+                r = psql_exec(p, p->obs->source_primary, "commit a marker transaction",
+                              "SELECT txid_current()");
+        if (r >= 0 && p->obs->source_primary) {
                 r = backrest_exec(p, p->obs->source_primary, "archive the source's current WAL",
                                   "check", NULL);
                 if (r < 0) {
@@ -462,12 +476,22 @@ static int plan_restore(PgPass *p, Error *reterr) {
                 if (r < 0)
                         return r;
         }
+        if (prim && is_running(prim) && p->obs->request.target_time > 0) {
+                /* Recovery to a time stops at the first commit after it: make sure there is one
+                 * (a quiet database's last commit may predate the target). The shutdown below
+                 * archives the WAL that holds it. */
+                r = psql_exec(p, prim->name, "commit a marker transaction",
+                              "SELECT txid_current()");
+                if (r < 0)
+                        return r;
+        }
         if (prim) {
                 r = plan_add(p->plan, ACTION_STOP_CONTAINER, prim->name, prim->id,
                              "restore needs the server stopped", NULL);
                 if (r < 0)
                         return r;
         }
+        p->restore_planned = true;
         r = restore_args(&p->obs->request, &args);
         if (r >= 0)
                 r = oneshot_config(p, "restore", "/etc/berth/restore.sh", args, &run, reterr);
@@ -516,9 +540,24 @@ static int plan_request(PgPass *p, const char *primary, bool *ret_exclusive, Err
                             "backup waits for the primary and its repository");
                         return 0;
                 }
+                snprintf(p->plan->operation, sizeof(p->plan->operation), "backup");
+                /* A backup this request started before a controller restart may still run, or
+                 * have finished meanwhile: wait for it, or count it, rather than start another
+                 * (pgBackRest would refuse: its lock is held). */
+                if (p->obs->backup_running) {
+                        say(p, PHASE_RUNNING, "a backup is running");
+                        requeue(p, REQUEST_POLL);
+                        p->plan->operation[0] = 0;
+                        return 0;
+                }
+                if (p->obs->request_running &&
+                    newest_backup_start(p->obs) >= p->obs->request_created) {
+                        r = 0;
+                        break;
+                }
                 r = backrest_exec(p, primary, "backup", "backup",
                                   backup_type(p->obs, a->backup_type, p->now));
-                snprintf(p->plan->operation, sizeof(p->plan->operation), "backup");
+                requeue(p, REQUEUE_NOW); /* show the new backup at once */
                 break;
         case PG_ACTION_VACUUM:
                 if (!p->primary_ready)
@@ -657,13 +696,24 @@ static int plan_backup_schedule(PgPass *p, const char *primary, bool busy) {
                                                               : NULL;
         if (schedule_parse(b->schedule, &sched, NULL) >= 0 && last > 0)
                 next = schedule_next(&sched, last);
+        if (p->obs->backup_running)
+                busy = true;
         if (p->primary_ready && p->obs->backup_info && !p->obs->stanza_exists && !busy) {
                 r = backrest_exec(p, primary, "initialise the backup repository", "stanza-create",
                                   NULL);
                 requeue(p, REQUEUE_NOW);
         } else if (p->primary_ready && p->obs->stanza_exists && !busy &&
+                   p->obs->backup_after_restore) {
+                /* A restore started a new timeline: the repository's newest backups lie on the
+                 * old one, and a later restore to a time would pick one of them and fail. */
+                r = backrest_exec(p, primary, "full backup after a restore", "backup", "full");
+                snprintf(p->plan->operation, sizeof(p->plan->operation), "backup");
+                p->backup_after_restore_done = true;
+                requeue(p, REQUEUE_NOW);
+        } else if (p->primary_ready && p->obs->stanza_exists && !busy &&
                    ((newest == 0 && p->obs->last_scheduled_backup == 0) ||
                     (next > 0 && next <= p->now))) {
+                requeue(p, REQUEUE_NOW);
                 r = backrest_exec(p, primary, "scheduled backup", "backup",
                                   backup_type(p->obs, PG_BACKUP_AUTO, p->now));
                 snprintf(p->plan->operation, sizeof(p->plan->operation), "backup");
@@ -1141,6 +1191,9 @@ static int add_extra(PgPass *p, const PgNodeObserved *prim, bool bootstrapping) 
                 if (r >= 0)
                         r = put_str(o, "error", strempty(p->obs->source_error));
         }
+        if (r >= 0 &&
+            (p->restore_planned || (p->obs->backup_after_restore && !p->backup_after_restore_done)))
+                r = json_add_item_take(p->extra, "backup_after_restore", cJSON_CreateTrue());
         if (r >= 0 && cJSON_GetArraySize(p->pending) > 0)
                 r = json_add_item_take(p->extra, "pending", cJSON_Duplicate(p->pending, true));
         return r;

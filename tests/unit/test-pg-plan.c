@@ -212,6 +212,7 @@ static void load_request(const cJSON *j, PgObserved *o) {
         o->has_request = true;
         o->request_id = int_or(j, "id", 1);
         o->request_running = bool_of(j, "running");
+        o->request_created = time_of(j, "created");
         o->request_error = dup_or_null(j, "error");
         if (o->request_error)
                 return;
@@ -242,6 +243,8 @@ static void load_observed(const cJSON *j, const ResourceRef *ref, const PgSingle
         o->last_backup_error = dup_or_null(j, "last_backup_error");
         o->backup_info = bool_of(j, "backup_info");
         o->stanza_exists = bool_of(j, "stanza_exists");
+        o->backup_running = bool_of(j, "backup_running");
+        o->backup_after_restore = bool_of(j, "backup_after_restore");
         o->backup_error = dup_or_null(j, "backup_error");
         if (cJSON_GetArraySize(bs) > 0) {
                 o->backups = b_calloc((size_t) cJSON_GetArraySize(bs), sizeof(PgBackupObserved));
