@@ -310,6 +310,12 @@ int api_handle_resource_backups(ApiRequest *req, ApiReply *reply, Error *reterr)
 /* The one place secrets are removed from a spec before it leaves the API. Returns a copy. */
 cJSON *api_redact_spec(ResourceKind kind, const cJSON *spec);
 
+/* handlers-revisions.c: a docker_service's revisions, and its rollback action (an entry of the
+ * actions table in handlers-resources.c, with that table's handler signature). */
+int api_handle_resource_revisions(ApiRequest *req, ApiReply *reply, Error *reterr);
+int api_action_rollback(ApiRequest *req, Store *s, const StoredResource *row, ApiReply *reply,
+                        Error *reterr);
+
 /* handlers-auth.c */
 int api_handle_login(ApiRequest *req, ApiReply *reply, Error *reterr);
 int api_handle_refresh(ApiRequest *req, ApiReply *reply, Error *reterr);
@@ -329,6 +335,24 @@ int api_handle_member_delete(ApiRequest *req, ApiReply *reply, Error *reterr);
 
 /* handlers-events.c */
 int api_handle_events(ApiRequest *req, ApiReply *reply, Error *reterr);
+
+/* handlers-job.c: kind job. The run action (the actions table of handlers-resources.c), the runs
+ * list, and the logs route for a job: a run's logs, live while it runs, kept once it ended. */
+int api_job_action_run(ApiRequest *req, Store *s, const StoredResource *row, ApiReply *reply,
+                       Error *reterr);
+int api_handle_resource_runs(ApiRequest *req, ApiReply *reply, Error *reterr);
+int api_job_logs(ApiRequest *req, const StoredResource *row, int64_t tail, ApiReply *reply,
+                 Error *reterr);
+
+/* handlers-mysql.c: mysql_ha's switchover and failover actions (entries of the actions table in
+ * handlers-resources.c), queued as requests for the controller. */
+int api_mysql_action_queue(ApiRequest *req, Store *s, const StoredResource *row, ApiReply *reply,
+                           Error *reterr);
+
+/* handlers-pg-cluster.c: pg_cluster's switchover and failover actions (entries of the actions
+ * table in handlers-resources.c), queued as requests for the controller. */
+int api_pg_cluster_action_queue(ApiRequest *req, Store *s, const StoredResource *row,
+                                ApiReply *reply, Error *reterr);
 
 /* handlers-secrets.c */
 int api_handle_secret_put(ApiRequest *req, ApiReply *reply, Error *reterr);

@@ -25,7 +25,7 @@ static const ReasonStatus reason_table[] = {
         {"INTERNAL", 500},           {"UNAUTHENTICATED", 401},
         {"FORBIDDEN", 403},          {"USER_NOT_FOUND", 404},
         {"TOKEN_NOT_FOUND", 404},    {"TOO_MANY_REQUESTS", 429},
-        {"QUOTA_EXCEEDED", 422},
+        {"QUOTA_EXCEEDED", 422},     {"NO_PREVIOUS_REVISION", 409},
 };
 
 typedef struct ErrnoStatus {

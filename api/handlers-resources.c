@@ -430,6 +430,8 @@ int api_handle_resource_logs(ApiRequest *req, ApiReply *reply, Error *reterr) {
                 if (r < 0)
                         return r;
         }
+        if (row.ref.kind == KIND_JOB) /* a run's logs, kept after its container is gone */
+                return api_job_logs(req, &row, tail, reply, reterr);
 
         r = strv_pushf(&filters, "%s=%s", LABEL_RESOURCE, row.ref.uuid);
         if (r < 0)
@@ -811,6 +813,8 @@ static const ApiAction api_actions[] = {
         {KIND_DOCKER_SERVICE, "restart", action_restart, "replace every replica, one at a time"},
         {KIND_DOCKER_SERVICE, "pause", action_pause, "stop every replica (spec.paused: true)"},
         {KIND_DOCKER_SERVICE, "resume", action_resume, "start the replicas again"},
+        {KIND_DOCKER_SERVICE, "rollback", api_action_rollback,
+         "apply an earlier revision again: revision=N (default: the one before the newest)"},
         {KIND_PG_SINGLE, "backup", action_queue, "back up now: type=auto|full|diff|incr"},
         {KIND_PG_SINGLE, "restore", action_queue,
          "restore in place: backup=LABEL, time=RFC3339, or neither (latest)"},
@@ -822,6 +826,26 @@ static const ApiAction api_actions[] = {
          "a new pg_single from the backups: name=NEW and backup=LABEL, time=RFC3339 or neither"},
         {KIND_PG_SINGLE, "purge", action_purge,
          "delete now with the data and backups a delete keeps"},
+        {KIND_MYSQL_HA, "switchover", api_mysql_action_queue,
+         "planned change of primary, no acknowledged write lost: target=N (default: the most "
+         "advanced replica)"},
+        {KIND_MYSQL_HA, "failover", api_mysql_action_queue,
+         "fence the primary and promote a replica now (also past the anti-flapping window): "
+         "target=N"},
+        {KIND_MYSQL_HA, "pause", action_pause, "stop the servers and the proxy, keep the data"},
+        {KIND_MYSQL_HA, "resume", action_resume, "start them again"},
+        {KIND_PG_CLUSTER, "switchover", api_pg_cluster_action_queue,
+         "hand the leader over through Patroni, no acknowledged write lost: candidate=pg-N "
+         "(default: the synchronous standby, else the replica least behind)"},
+        {KIND_PG_CLUSTER, "failover", api_pg_cluster_action_queue,
+         "force a new leader now through Patroni: candidate=pg-N (default: the best one)"},
+        {KIND_PG_CLUSTER, "restart", action_restart,
+         "rolling restart: replicas one at a time, then a switchover, then the old leader"},
+        {KIND_PG_CLUSTER, "pause", action_pause,
+         "stop the proxy, the members and the DCS, keep the data"},
+        {KIND_PG_CLUSTER, "resume", action_resume, "start them again"},
+        {KIND_JOB, "run", api_job_action_run,
+         "run it again now (a new generation of the same spec); coalesces with a queued run"},
 };
 
 int api_handle_resource_action(ApiRequest *req, ApiReply *reply, Error *reterr) {

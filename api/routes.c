@@ -42,13 +42,21 @@ const ApiRoute api_routes[] = {
         {"GET", "/api/v1/resources/{kind}/{name}/operations", api_handle_resource_operations,
          API_ROLE_VIEWER, "the resource's operations; ?limit="},
         {"GET", "/api/v1/resources/{kind}/{name}/logs", api_handle_resource_logs, API_ROLE_VIEWER,
-         "container logs, text; ?tail="},
+         "container logs, text; ?tail=; a job: one run's logs, ?run=N (default: the last)"},
         {"POST", "/api/v1/resources/{kind}/{name}/actions/{action}", api_handle_resource_action,
          API_ROLE_OPERATOR,
-         "run an action (restart, pause, resume; pg_single: backup, restore, vacuum, queued); "
+         "run an action (restart, pause, resume, rollback; pg_single: backup, restore, vacuum, "
+         "queued; job: run); "
          "the body is a JSON object of its parameters"},
+        {"GET", "/api/v1/resources/{kind}/{name}/revisions", api_handle_resource_revisions,
+         API_ROLE_VIEWER,
+         "a docker_service's revisions, oldest first: spec, diff, and deploy (old and new image, "
+         "start, end, result, who); ?limit="},
         {"GET", "/api/v1/resources/{kind}/{name}/requests", api_handle_resource_requests,
          API_ROLE_VIEWER, "queued actions (backup, restore, vacuum) with their state; ?limit="},
+        {"GET", "/api/v1/resources/{kind}/{name}/runs", api_handle_resource_runs, API_ROLE_VIEWER,
+         "a job's runs, newest first: id, state, exit_code, generation, trigger, actor, times, "
+         "message, log_bytes; ?limit= (logs: GET .../logs?run=N)"},
         {"GET", "/api/v1/resources/{kind}/{name}/backups", api_handle_resource_backups,
          API_ROLE_VIEWER,
          "a pg_single's backups (label, type, times, size) and last_successful, next_scheduled, "

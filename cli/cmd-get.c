@@ -10,6 +10,8 @@
 
 #define DESCRIBE_MAX_EVENTS     20
 #define DESCRIBE_MAX_OPERATIONS 10
+#define DESCRIBE_MAX_REVISIONS  10
+#define DESCRIBE_MAX_CHANGE     1024 /* one revision's diff, on one line */
 
 static const char usage_get[] =
         "Usage: berth get [KIND [NAME]] [-o table|json|yaml]\n"
@@ -25,7 +27,7 @@ static const char usage_describe[] =
         "\n"
         "Shows a resource: metadata, spec, status (conditions, endpoints, nodes, replicas), "
         "recent\n"
-        "events and operations.\n"
+        "events and operations; a docker_service's revisions with what changed in each.\n"
         "\n"
         "  -p, --project=NAME   project (default \"default\")\n" CLI_COMMON_HELP;
 
@@ -422,6 +424,48 @@ static const HistorySection operations_section = {
         .add_row = add_operation_row,
 };
 
+/* A revision: its number (* the newest), when, who, image, how its deploy went, and what changed
+ * ("image: a → b; env.FOO: added"). */
+static int add_revision_row(Table *t, const cJSON *rev) {
+        _cleanup_(buf_release) Buf change = BUF_INIT(DESCRIBE_MAX_CHANGE);
+        const char *diff = json_str(rev, "diff"), *p;
+        char tb[64], nb[32];
+        int r;
+
+        for (p = diff; p && *p && change.len < DESCRIBE_MAX_CHANGE - 4;) {
+                const char *nl = strchr(p, '\n');
+                size_t n = nl ? (size_t) (nl - p) : strlen(p);
+
+                if (buf_printf(&change, "%s%.*s", change.len ? "; " : "", (int) n, p) < 0)
+                        break;
+                p += n + (nl ? 1 : 0);
+        }
+        r = table_addf(t, "%s%s", strempty(json_text(rev, "revision", nb, sizeof(nb))),
+                       cJSON_IsTrue(json_get(rev, "current")) ? "*" : "");
+        if (r >= 0)
+                r = table_add(t, format_time_local(json_str(rev, "created_at"), tb, sizeof(tb)));
+        if (r >= 0)
+                r = table_add(t, json_str(rev, "actor"));
+        if (r >= 0)
+                r = table_add(t, json_str(rev, "image"));
+        if (r >= 0)
+                r = table_add(t, json_str(rev, "deploy.state"));
+        if (r >= 0)
+                r = table_add(t, buf_str(&change));
+        return r;
+}
+
+static const char *const revisions_header[] = {"REVISION", "CREATED", "ACTOR",
+                                               "IMAGE",    "DEPLOY",  "CHANGE"};
+static const HistorySection revisions_section = {
+        .title = "Revisions",
+        .sub = "/revisions",
+        .header = revisions_header,
+        .n_columns = ELEMENTSOF(revisions_header),
+        .max_items = DESCRIBE_MAX_REVISIONS,
+        .add_row = add_revision_row,
+};
+
 static int print_history_section(Cli *c, const HistorySection *sec, const char *kind,
                                  const char *name, const char *project) {
         _cleanup_(buf_release) Buf path = BUF_INIT(4096);
@@ -519,6 +563,8 @@ static int describe(Cli *c, const char *kind, const char *name) {
         r = print_yaml_block(spec, 2);
         if (r >= 0)
                 r = print_status(json_get(res, "status"), now);
+        if (r >= 0 && streq(strempty(json_str(res, "kind")), "docker_service"))
+                r = print_history_section(c, &revisions_section, kind, name, project);
         if (r >= 0)
                 r = print_history_section(c, &events_section, kind, name, project);
         if (r >= 0)

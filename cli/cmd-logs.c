@@ -6,22 +6,38 @@
 #include "cli/cli.h"
 
 static const char usage[] =
-        "Usage: berth logs KIND NAME [--tail N]\n"
+        "Usage: berth logs KIND NAME [--tail N] [--run N]\n"
         "\n"
-        "Prints the resource's container logs as berthd collects them.\n"
+        "Prints the resource's container logs as berthd collects them. For a job, one run's\n"
+        "logs: live while it runs, kept (the last 1 MiB) once it ended and its container is gone.\n"
         "\n"
         "      --tail=N         only the last N lines\n"
+        "      --run=N          a job: run N (default: the last that started)\n"
         "  -p, --project=NAME   project (default \"default\")\n" CLI_COMMON_HELP;
+
+/* Local to this command (cli.h numbers the shared ones from 0x100). */
+enum { ARG_RUN = 0x200 };
+
+/* A positive decimal count, as --tail and --run take. */
+static bool count_valid(const char *s, bool zero_ok) {
+        char *end;
+        long long n;
+
+        errno = 0;
+        n = strtoll(s, &end, 10);
+        return errno == 0 && end != s && !*end && (n > 0 || (zero_ok && n == 0));
+}
 
 int cmd_logs(Cli *c, int argc, char **argv) {
         static const struct option options[] = {
                 CLI_COMMON_OPTIONS,
                 {"tail", required_argument, NULL, ARG_TAIL},
+                {"run", required_argument, NULL, ARG_RUN},
                 {},
         };
         _cleanup_(buf_release) Buf path = BUF_INIT(4096);
         _cleanup_(buf_release) Buf body = {0};
-        const char *kind, *name, *tail = NULL;
+        const char *kind, *name, *tail = NULL, *run = NULL;
         Error err = ERROR_INIT;
         long status;
         int opt, r;
@@ -32,20 +48,20 @@ int cmd_logs(Cli *c, int argc, char **argv) {
                 switch (opt) {
                 case 'h':
                         return cli_help(usage);
-                case ARG_TAIL: {
-                        char *end;
-                        long long n;
-
-                        errno = 0;
-                        n = strtoll(optarg, &end, 10);
-                        if (errno != 0 || end == optarg || *end || n < 0)
+                case ARG_TAIL:
+                        if (!count_valid(optarg, true))
                                 return cli_usage_error(usage,
                                                        "--tail takes a number of lines, "
                                                        "not '%s'",
                                                        optarg);
                         tail = optarg;
                         break;
-                }
+                case ARG_RUN:
+                        if (!count_valid(optarg, false))
+                                return cli_usage_error(usage, "--run takes a run number, not '%s'",
+                                                       optarg);
+                        run = optarg;
+                        break;
                 default:
                         return cli_usage_short(usage);
                 }
@@ -57,6 +73,8 @@ int cmd_logs(Cli *c, int argc, char **argv) {
         r = api_resource_path(&path, kind, name, "/logs", cli_project(c));
         if (r >= 0)
                 r = api_query(&path, "tail", tail);
+        if (r >= 0)
+                r = api_query(&path, "run", run);
         if (r < 0)
                 return cli_fail(&(Error){.code = r, .msg = "out of memory"});
 

@@ -19,8 +19,9 @@
 # whose label matches is up to date and skipped.
 set -euo pipefail
 
-# What make up and make test need: busybox for examples and tests, postgres for pg_single.
-IMAGES_ALL=(busybox postgres)
+# What make up and make test need: busybox for examples and tests, postgres for pg_single,
+# mariadb and haproxy for mysql_ha, etcd (and postgres, haproxy) for pg_cluster.
+IMAGES_ALL=(busybox postgres mariadb haproxy etcd)
 
 here=$(cd "$(dirname "$0")" && pwd)
 self="$here/$(basename "$0")"

@@ -5,7 +5,10 @@
 
 #include "util/common.h"
 #include "model/document.h"
+#include "model/job.h"
 #include "model/json-util.h"
+#include "model/mysql-ha.h"
+#include "model/pg-cluster.h"
 #include "model/pg-single.h"
 #include "model/service.h"
 #include "model/validate-util.h"
@@ -247,6 +250,15 @@ int document_from_json(const cJSON *doc, Document *ret, Error *reterr) {
                 break;
         case KIND_PG_SINGLE:
                 r = pg_single_spec_validate(spec_member(doc, "spec"), d.name, &d.spec, reterr);
+                break;
+        case KIND_JOB:
+                r = job_spec_validate(spec_member(doc, "spec"), &d.spec, reterr);
+                break;
+        case KIND_PG_CLUSTER:
+                r = pg_cluster_spec_validate(spec_member(doc, "spec"), d.name, &d.spec, reterr);
+                break;
+        case KIND_MYSQL_HA:
+                r = mysql_ha_spec_validate(spec_member(doc, "spec"), d.name, &d.spec, reterr);
                 break;
         default:
                 return err_setr(reterr, -EOPNOTSUPP, "KIND_NOT_SUPPORTED", "kind",

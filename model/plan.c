@@ -21,6 +21,9 @@ static const char *const action_table[_ACTION_MAX] = {
         [ACTION_RUN_TO_COMPLETION] = "run_to_completion",
         [ACTION_FINISH_REQUEST] = "finish_request",
         [ACTION_UPDATE_RESOURCES] = "update_resources",
+        [ACTION_RENAME_CONTAINER] = "rename_container",
+        [ACTION_KILL_CONTAINER] = "kill_container",
+        [ACTION_DISCONNECT_NETWORK] = "disconnect_network",
 };
 
 const char *action_type_to_string(ActionType t) {

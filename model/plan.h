@@ -12,21 +12,24 @@
 /* The ordered list of idempotent steps a reconciler's plan() chose. Each action names its
  * target by deterministic name, so running a plan twice (or after a crash) does no harm. */
 typedef enum ActionType {
-        ACTION_ENSURE_NETWORK,    /* target: network name */
-        ACTION_CREATE_CONTAINER,  /* container: full config; start follows */
-        ACTION_START_CONTAINER,   /* target: name, id */
-        ACTION_REMOVE_CONTAINER,  /* target: name, id (force) */
-        ACTION_REMOVE_NETWORK,    /* target: network name, when nothing else uses it */
-        ACTION_REMOVE_VOLUME,     /* target: volume name */
-        ACTION_ENSURE_VOLUME,     /* target: volume name, created with berth's labels */
-        ACTION_ENSURE_SECRET,     /* target: secret name; generated when absent, never replaced */
-        ACTION_STOP_CONTAINER,    /* target: name, id (its stop signal and timeout) */
-        ACTION_RESTART_CONTAINER, /* target: name, id */
-        ACTION_PUT_FILES,         /* target: running container; files: written in place */
-        ACTION_EXEC,              /* target: running container; argv: must exit 0 */
-        ACTION_RUN_TO_COMPLETION, /* container: created, started, waited for, removed */
-        ACTION_FINISH_REQUEST,    /* target: the queued request's id, done */
-        ACTION_UPDATE_RESOURCES,  /* target: running container; container: its new limits */
+        ACTION_ENSURE_NETWORK,     /* target: network name */
+        ACTION_CREATE_CONTAINER,   /* container: full config; start follows */
+        ACTION_START_CONTAINER,    /* target: name, id */
+        ACTION_REMOVE_CONTAINER,   /* target: name, id (force) */
+        ACTION_REMOVE_NETWORK,     /* target: network name, when nothing else uses it */
+        ACTION_REMOVE_VOLUME,      /* target: volume name */
+        ACTION_ENSURE_VOLUME,      /* target: volume name, created with berth's labels */
+        ACTION_ENSURE_SECRET,      /* target: secret name; generated when absent, never replaced */
+        ACTION_STOP_CONTAINER,     /* target: name, id (its stop signal and timeout) */
+        ACTION_RESTART_CONTAINER,  /* target: name, id */
+        ACTION_PUT_FILES,          /* target: running container; files: written in place */
+        ACTION_EXEC,               /* target: running container; argv: must exit 0 */
+        ACTION_RUN_TO_COMPLETION,  /* container: created, started, waited for, removed */
+        ACTION_FINISH_REQUEST,     /* target: the queued request's id, done */
+        ACTION_UPDATE_RESOURCES,   /* target: running container; container: its new limits */
+        ACTION_RENAME_CONTAINER,   /* target: name, id; argv[0]: its new name */
+        ACTION_KILL_CONTAINER,     /* target: name, id; argv[0]: signal (NULL: SIGKILL) */
+        ACTION_DISCONNECT_NETWORK, /* target: container name, id; argv[0]: the network */
         _ACTION_MAX,
         _ACTION_INVALID = -22,
 } ActionType;
@@ -42,6 +45,7 @@ typedef struct Action {
         Strv argv;                  /* ACTION_EXEC */
         ContainerFile *files;       /* ACTION_PUT_FILES */
         size_t n_files;
+        usec_t timeout; /* ACTION_RUN_TO_COMPLETION: given up (-ETIMEDOUT) after; 0: hours */
 } Action;
 
 typedef struct Plan {

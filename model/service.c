@@ -55,6 +55,8 @@ void service_spec_release(ServiceSpec *s) {
         }
         s->deps = mfree(s->deps);
         s->n_deps = 0;
+        s->deploy.pre_deploy = strv_free(s->deploy.pre_deploy);
+        s->deploy.post_deploy = strv_free(s->deploy.post_deploy);
 }
 
 static int bad(Error *e, const char *field, const char *what) {
@@ -435,6 +437,107 @@ static int get_healthcheck(const cJSON *spec, ServiceSpec *s, Error *e) {
         return r;
 }
 
+/* A number, or a string "N%" (validation wrote one of the two). */
+static int get_amount(const cJSON *o, const char *key, const char *field, int def,
+                      DeployAmount *ret, Error *e) {
+        const cJSON *v = member(o, key);
+        char *end = NULL;
+        long n;
+
+        *ret = (DeployAmount){.value = def};
+        if (!v)
+                return 0;
+        if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 100000) {
+                ret->value = (int) v->valuedouble;
+                return 0;
+        }
+        if (!cJSON_IsString(v))
+                return bad(e, field, "not a number or percentage");
+        errno = 0;
+        n = strtol(v->valuestring, &end, 10);
+        if (errno != 0 || end == v->valuestring || !streq(end, "%") || n < 0 || n > 100)
+                return bad(e, field, "not a percentage");
+        *ret = (DeployAmount){.value = (int) n, .percent = true};
+        return 0;
+}
+
+static int get_hook(const cJSON *deploy, const char *key, const char *field, Strv *ret, Error *e) {
+        const cJSON *h = member(deploy, key);
+
+        *ret = NULL;
+        if (!h || cJSON_IsNull(h))
+                return 0;
+        if (!cJSON_IsObject(h))
+                return bad(e, field, "not a map");
+        return get_strv(h, "command", field, ret, e);
+}
+
+static int get_deploy(const cJSON *spec, ServiceSpec *s, Error *e) {
+        const cJSON *d = member(spec, "deploy"), *v;
+        ServiceDeploy *dp = &s->deploy;
+        int r;
+
+        *dp = (ServiceDeploy){
+                .strategy = DEPLOY_ROLLING,
+                .max_surge = {.value = 1},
+                .progress_deadline = DEPLOY_PROGRESS_DEADLINE_DEFAULT,
+        };
+        if (!d || cJSON_IsNull(d))
+                return 0;
+        if (!cJSON_IsObject(d))
+                return bad(e, "spec.deploy", "not a map");
+        v = member(d, "strategy");
+        if (v) {
+                if (!cJSON_IsString(v))
+                        return bad(e, "spec.deploy.strategy", "not a string");
+                if (streq(v->valuestring, "recreate"))
+                        dp->strategy = DEPLOY_RECREATE;
+                else if (!streq(v->valuestring, "rolling"))
+                        return bad(e, "spec.deploy.strategy", "unknown strategy");
+        }
+        v = member(d, "auto_rollback");
+        if (v) {
+                if (!cJSON_IsBool(v))
+                        return bad(e, "spec.deploy.auto_rollback", "not a boolean");
+                dp->auto_rollback = cJSON_IsTrue(v);
+        }
+        r = get_amount(d, "max_surge", "spec.deploy.max_surge", 1, &dp->max_surge, e);
+        if (r >= 0)
+                r = get_amount(d, "max_unavailable", "spec.deploy.max_unavailable", 0,
+                               &dp->max_unavailable, e);
+        if (r >= 0)
+                r = get_duration(d, "progress_deadline", "spec.deploy.progress_deadline",
+                                 DEPLOY_PROGRESS_DEADLINE_DEFAULT, &dp->progress_deadline, e);
+        if (r >= 0)
+                r = get_hook(d, "pre_deploy", "spec.deploy.pre_deploy", &dp->pre_deploy, e);
+        if (r >= 0)
+                r = get_hook(d, "post_deploy", "spec.deploy.post_deploy", &dp->post_deploy, e);
+        if (r < 0)
+                return r;
+        if (strv_length(dp->pre_deploy) == 0)
+                dp->pre_deploy = strv_free(dp->pre_deploy);
+        if (strv_length(dp->post_deploy) == 0)
+                dp->post_deploy = strv_free(dp->post_deploy);
+        return 0;
+}
+
+static int amount_resolve(const DeployAmount *a, int replicas, bool round_up) {
+        if (!a->percent)
+                return a->value;
+        return round_up ? (replicas * a->value + 99) / 100 : replicas * a->value / 100;
+}
+
+void service_deploy_resolve(const ServiceDeploy *d, int replicas, int *ret_surge,
+                            int *ret_unavailable) {
+        int surge = amount_resolve(&d->max_surge, replicas, true);
+        int unavailable = amount_resolve(&d->max_unavailable, replicas, false);
+
+        if (surge == 0 && unavailable == 0)
+                unavailable = 1;
+        *ret_surge = surge;
+        *ret_unavailable = unavailable;
+}
+
 int service_spec_from_json(const cJSON *spec, ServiceSpec *ret, Error *reterr) {
         _cleanup_(service_spec_release) ServiceSpec s = {0};
         const cJSON *type, *paused;
@@ -501,9 +604,47 @@ int service_spec_from_json(const cJSON *spec, ServiceSpec *ret, Error *reterr) {
                 r = get_secrets(spec, &s, reterr);
         if (r >= 0)
                 r = get_deps(spec, &s, reterr);
+        if (r >= 0)
+                r = get_deploy(spec, &s, reterr);
         if (r < 0)
                 return r;
 
+        *ret = s;
+        s = (ServiceSpec){0};
+        return 0;
+}
+
+/* The container part of a spec, shared with the other kinds that run a container (job). */
+int service_container_from_json(const cJSON *spec, ServiceSpec *ret, Error *reterr) {
+        _cleanup_(service_spec_release) ServiceSpec s = {0};
+        int r;
+
+        assert_return(ret, -EINVAL);
+        if (!cJSON_IsObject(spec))
+                return bad(reterr, "spec", "not a map");
+        r = get_string(spec, "image", "spec.image", NULL, &s.image, reterr);
+        if (r >= 0)
+                r = get_strv(spec, "command", "spec.command", &s.command, reterr);
+        if (r >= 0 && strv_length(s.command) == 0)
+                s.command = strv_free(s.command);
+        if (r >= 0)
+                r = get_strv(spec, "args", "spec.args", &s.args, reterr);
+        if (r >= 0 && strv_length(s.args) == 0)
+                s.args = strv_free(s.args);
+        if (r >= 0)
+                r = get_env(spec, &s, reterr);
+        if (r >= 0)
+                r = get_resources(spec, &s, reterr);
+        if (r >= 0)
+                r = get_strv(spec, "networks", "spec.networks", &s.networks, reterr);
+        if (r >= 0 && strv_length(s.networks) == 0)
+                s.networks = strv_free(s.networks);
+        if (r >= 0)
+                r = get_secrets(spec, &s, reterr);
+        if (r >= 0)
+                r = get_deps(spec, &s, reterr);
+        if (r < 0)
+                return r;
         *ret = s;
         s = (ServiceSpec){0};
         return 0;

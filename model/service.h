@@ -63,6 +63,33 @@ typedef struct ServiceDependency {
         char *prefix; /* PREFIX_HOST, PREFIX_PORT, PREFIX_URL */
 } ServiceDependency;
 
+/* spec.deploy: how a new revision replaces the running one (reconcilers/docker_service/plan.c). */
+typedef enum DeployStrategy { DEPLOY_ROLLING, DEPLOY_RECREATE } DeployStrategy;
+
+/* max_surge / max_unavailable: a number of replicas, or a percentage of spec.replicas. */
+typedef struct DeployAmount {
+        int value;
+        bool percent;
+} DeployAmount;
+
+typedef struct ServiceDeploy {
+        DeployStrategy strategy;
+        DeployAmount max_surge;       /* default 1 */
+        DeployAmount max_unavailable; /* default 0 */
+        usec_t progress_deadline;     /* default 10 min */
+        bool auto_rollback;
+        Strv pre_deploy;  /* hook command run once before the first new replica; NULL: none */
+        Strv post_deploy; /* hook command run once after the last one is ready; NULL: none */
+} ServiceDeploy;
+
+#define DEPLOY_PROGRESS_DEADLINE_DEFAULT (10 * 60 * USEC_PER_SEC)
+
+/* The surge and unavailability a rolling deploy of `replicas` may use, as Kubernetes resolves
+ * them: percentages of replicas, surge rounded up, unavailable rounded down; both 0 gives
+ * unavailable 1 (a deploy must be able to move). */
+void service_deploy_resolve(const ServiceDeploy *d, int replicas, int *ret_surge,
+                            int *ret_unavailable);
+
 typedef struct ServiceSpec {
         char *image;
         ServiceType type;
@@ -88,10 +115,16 @@ typedef struct ServiceSpec {
         size_t n_secrets;
         ServiceDependency *deps;
         size_t n_deps;
+        ServiceDeploy deploy;
 } ServiceSpec;
 
 int service_spec_from_json(const cJSON *spec, ServiceSpec *ret, Error *reterr) _warn_unused_result_;
 void service_spec_release(ServiceSpec *s);
+/* Only the container part of a spec (image, command, args, env, resources, networks, secrets,
+ * depends_on; image may be absent): what the other kinds that run a container (job) share with
+ * docker_service. The other members keep their zero values. */
+int service_container_from_json(const cJSON *spec, ServiceSpec *ret,
+                                Error *reterr) _warn_unused_result_;
 
 /* Validates a docker_service spec as a user wrote it and returns it normalised: every default
  * filled in, keys in a fixed order, plan expanded into resources (plan kept), durations and sizes

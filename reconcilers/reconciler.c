@@ -4,6 +4,9 @@
 #include "util/log.h"
 
 #include "reconcilers/docker_service/service.h"
+#include "reconcilers/job/job.h"
+#include "reconcilers/mysql_ha/mysql.h"
+#include "reconcilers/pg_cluster/pgc.h"
 #include "reconcilers/pg_single/pg.h"
 #include "reconcilers/reconciler.h"
 
@@ -59,6 +62,12 @@ int reconcile_resource(ReconcileCtx *ctx, const char *uuid, ReconcileResult *ret
                 return service_reconcile(ctx, &res, ret, reterr);
         case KIND_PG_SINGLE:
                 return pg_reconcile(ctx, &res, ret, reterr);
+        case KIND_PG_CLUSTER:
+                return pgc_reconcile(ctx, &res, ret, reterr);
+        case KIND_MYSQL_HA:
+                return mysql_reconcile(ctx, &res, ret, reterr);
+        case KIND_JOB:
+                return job_reconcile(ctx, &res, ret, reterr);
         default:
                 ret->terminal = true;
                 return err_set(reterr, -EOPNOTSUPP, "kind", "no reconciler for kind %s yet",
@@ -75,6 +84,12 @@ int reconcile_preview(DockerClient *docker, Store *store, const ResourceRef *ref
                 return service_preview(docker, store, ref, d->spec, ret, reterr);
         case KIND_PG_SINGLE:
                 return pg_preview(docker, store, ref, d->spec, ret, reterr);
+        case KIND_PG_CLUSTER:
+                return pgc_preview(docker, store, ref, d->spec, ret, reterr);
+        case KIND_MYSQL_HA:
+                return mysql_preview(docker, store, ref, d->spec, ret, reterr);
+        case KIND_JOB:
+                return job_preview(docker, store, ref, d->spec, ret, reterr);
         default:
                 return err_set(reterr, -EOPNOTSUPP, "kind", "no reconciler for kind %s yet",
                                kind_to_string(d->kind));

@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 
 #include "drivers/docker/docker.h"
+#include "model/units.h"
 #include "store/requests.h"
 #include "store/secrets.h"
 #include "util/tar.h"
@@ -348,9 +349,11 @@ static int exec_step(ReconcileCtx *ctx, const Action *a, Buf *log, Error *reterr
 /* Waits in short slices, so that a controller asked to stop is not held for the length of a
  * restore: the container is then removed and the next leader's pass runs it again (the work
  * it does is idempotent). */
-static int wait_exit(ReconcileCtx *ctx, const char *name, const char *id, int *ret_code,
-                     Error *reterr) {
-        usec_t deadline = now_monotonic() + RUN_TO_COMPLETION_TIMEOUT_MS * USEC_PER_MSEC;
+static int wait_exit(ReconcileCtx *ctx, const char *name, const char *id, usec_t timeout,
+                     int *ret_code, Error *reterr) {
+        usec_t max = RUN_TO_COMPLETION_TIMEOUT_MS * USEC_PER_MSEC;
+        usec_t limit = timeout > 0 ? MIN(timeout, max) : max, deadline = now_monotonic() + limit;
+        char t[32];
         int r;
 
         for (;;) {
@@ -361,6 +364,9 @@ static int wait_exit(ReconcileCtx *ctx, const char *name, const char *id, int *r
                 if (ctx->stop && *ctx->stop)
                         return err_set(reterr, -ECANCELED, NULL, "%s: the controller is stopping",
                                        name);
+                if (now_monotonic() > deadline && timeout > 0)
+                        return err_set(reterr, -ETIMEDOUT, NULL, "%s ran for more than %s", name,
+                                       duration_format(limit, t, sizeof(t)));
                 if (now_monotonic() > deadline)
                         return err_set(reterr, -ETIMEDOUT, NULL, "%s ran for more than %ld h", name,
                                        RUN_TO_COMPLETION_TIMEOUT_MS / 3600000);
@@ -392,7 +398,7 @@ static int run_to_completion(ReconcileCtx *ctx, const ResourceRef *ref, const Ac
         if (r >= 0)
                 r = docker_container_start(ctx->docker, id, reterr);
         if (r >= 0)
-                r = wait_exit(ctx, cfg.name, id, &code, reterr);
+                r = wait_exit(ctx, cfg.name, id, a->timeout, &code, reterr);
         if (id) {
                 DISCARD(docker_container_logs(ctx->docker, id, 200, &out, NULL));
                 DISCARD(docker_container_remove(ctx->docker, id, true, false, NULL));
@@ -566,6 +572,43 @@ static int apply_one(ReconcileCtx *ctx, const ResourceRef *ref, const Action *a,
                 if (r < 0)
                         return r;
                 return event(ctx, ref, "Normal", "Resized", "%s: %s", a->target, a->reason);
+        case ACTION_RENAME_CONTAINER:
+                if (strv_length(a->argv) != 1)
+                        return err_set(reterr, -EINVAL, NULL, "rename of %s without a new name",
+                                       strna(a->target));
+                r = docker_container_rename(ctx->docker, target, a->argv[0], reterr);
+                if (r < 0)
+                        return r;
+                return event(ctx, ref, "Normal", "ContainerRenamed", "renamed %s to %s", a->target,
+                             a->argv[0]);
+        case ACTION_KILL_CONTAINER:
+                /* A fence: already stopped or gone is as good. */
+                r = docker_container_kill(ctx->docker, target, a->argv ? a->argv[0] : NULL, reterr);
+                if (r == -ESRCH || r == -ENOENT) {
+                        err_clear(reterr);
+                        return 0;
+                }
+                if (r < 0)
+                        return r;
+                if (a->argv && a->argv[0])
+                        return event(ctx, ref, "Normal", "ContainerSignalled", "sent %s to %s (%s)",
+                                     a->argv[0], a->target, strna(a->reason));
+                return event(ctx, ref, "Normal", "ContainerKilled", "killed %s (%s)", a->target,
+                             strna(a->reason));
+        case ACTION_DISCONNECT_NETWORK:
+                if (strv_length(a->argv) != 1)
+                        return err_set(reterr, -EINVAL, NULL, "disconnect of %s without a network",
+                                       strna(a->target));
+                r = docker_network_disconnect(ctx->docker, a->argv[0], target, reterr);
+                if (r == -ENOTCONN || r == -ENOENT) {
+                        err_clear(reterr);
+                        return 0;
+                }
+                if (r < 0)
+                        return r;
+                return event(ctx, ref, "Normal", "NetworkDisconnected",
+                             "disconnected %s from %s (%s)", a->target, a->argv[0],
+                             strna(a->reason));
         default:
                 return err_set(reterr, -EOPNOTSUPP, NULL, "action %s is not handled here",
                                action_type_to_string(a->type));

@@ -125,13 +125,17 @@ int store_operations_interrupted(Store *s, int *ret_n, Error *reterr) {
         int r;
 
         assert_return(s, -EINVAL);
-        /* A queued request's operation is resumed by its request; the others cannot be. */
+        /* A queued request's operation is resumed by its request, a deploy's by the revision's
+         * deploy (store/revisions.h); the others cannot be. */
         r = store_query(s,
                         "UPDATE operations o SET state = 'FAILED', finished_at = now(), "
                         "  log = o.log || 'interrupted: the controller stopped before it ended "
                         "(what it started in a container may still have finished)' || chr(10) "
                         "WHERE o.state = 'IN_PROGRESS' AND NOT EXISTS (SELECT FROM requests q "
-                        "  WHERE q.operation = o.id AND q.state = 'RUNNING') RETURNING o.id",
+                        "  WHERE q.operation = o.id AND q.state = 'RUNNING') "
+                        "AND NOT EXISTS (SELECT FROM revisions v "
+                        "  WHERE v.operation = o.id AND v.deploy_state = 'IN_PROGRESS') "
+                        "RETURNING o.id",
                         0, NULL, 0, &res, reterr);
         if (r < 0)
                 return r;

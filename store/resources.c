@@ -257,7 +257,7 @@ int store_resource_apply(Store *s, const Document *d, const char *actor, ApplyOu
         for (int attempt = 0;; attempt++) {
                 const char *params[] = {
                         kind_to_string(d->kind),    d->project, d->name, d->environment,
-                        t.labels ? t.labels : "{}", t.spec,     t.hash,
+                        t.labels ? t.labels : "{}", t.spec,     t.hash,  strempty(actor),
                 };
 
                 res = store_result_free(res);
@@ -272,11 +272,11 @@ int store_resource_apply(Store *s, const Document *d, const char *actor, ApplyOu
                 res = store_result_free(res);
                 r = store_query(s,
                                 "INSERT INTO resources (kind, project, name, environment, labels, "
-                                "spec, spec_hash, generation) "
-                                "VALUES ($1, $2, $3, $4, $5::jsonb, $6::json, $7, 1) "
+                                "spec, spec_hash, generation, applied_by) "
+                                "VALUES ($1, $2, $3, $4, $5::jsonb, $6::json, $7, 1, $8) "
                                 "ON CONFLICT (kind, project, name) DO NOTHING "
                                 "RETURNING uuid, generation",
-                                7, params, 0, &res, reterr);
+                                8, params, 0, &res, reterr);
                 if (r < 0)
                         return r;
                 if (PQntuples(res) > 0) {
@@ -299,16 +299,17 @@ int store_resource_apply(Store *s, const Document *d, const char *actor, ApplyOu
 
         if (outcome == APPLY_CONFIGURED) {
                 const char *params[] = {
-                        uuid, t.spec, t.hash, t.labels ? t.labels : "{}", d->environment,
+                        uuid,           t.spec,          t.hash, t.labels ? t.labels : "{}",
+                        d->environment, strempty(actor),
                 };
 
                 res = store_result_free(res);
                 r = store_query(s,
                                 "UPDATE resources SET spec = $2::json, spec_hash = $3, "
-                                "labels = $4::jsonb, environment = $5, "
+                                "labels = $4::jsonb, environment = $5, applied_by = $6, "
                                 "generation = generation + 1, updated_at = now() "
                                 "WHERE uuid = $1::uuid RETURNING generation",
-                                5, params, 0, &res, reterr);
+                                6, params, 0, &res, reterr);
                 if (r < 0)
                         return r;
                 if (PQntuples(res) != 1 || store_get_i64(res, 0, 0, &generation) < 0)

@@ -52,6 +52,17 @@ int docker_container_start(DockerClient *c, const char *id_or_name, Error *reter
                            NULL, NULL, reterr, "/containers/{}/start", id_or_name);
 }
 
+int docker_container_rename(DockerClient *c, const char *id_or_name, const char *new_name,
+                            Error *reterr) {
+        char op[DOCKER_OP_MAX];
+
+        assert_return(c, -EINVAL);
+        assert_return(id_or_name && new_name, -EINVAL);
+        docker_op(op, sizeof(op), "rename container %s to %s", id_or_name, new_name);
+        return docker_call(c, &(DockerRequest){.method = "POST", .op = op}, NULL, NULL, reterr,
+                           "/containers/{}/rename?name={}", id_or_name, new_name);
+}
+
 int docker_container_stop(DockerClient *c, const char *id_or_name, int timeout_s, Error *reterr) {
         char op[DOCKER_OP_MAX], t[16];
         long timeout_ms;

@@ -58,6 +58,9 @@ int docker_container_stop(DockerClient *c, const char *id_or_name, int timeout_s
 /* signal: "SIGKILL", "TERM", "9"...; NULL: SIGKILL. Not running (409) -ESRCH. */
 int docker_container_kill(DockerClient *c, const char *id_or_name, const char *signal,
                           Error *reterr) _warn_unused_result_;
+/* New name for a container (running or not). 404 -ENOENT; 409 (name taken) -EEXIST. */
+int docker_container_rename(DockerClient *c, const char *id_or_name, const char *new_name,
+                            Error *reterr) _warn_unused_result_;
 /* 404 -ENOENT; 409 (running without force, removal already in progress) -EBUSY. */
 int docker_container_remove(DockerClient *c, const char *id_or_name, bool force, bool volumes,
                             Error *reterr) _warn_unused_result_;
@@ -104,6 +107,10 @@ int docker_network_list(DockerClient *c, char *const *label_filters, char ***ret
 /* aliases may be NULL. Already connected (403) -EEXIST. */
 int docker_network_connect(DockerClient *c, const char *network, const char *container,
                            char *const *aliases, Error *reterr) _warn_unused_result_;
+/* Force-disconnects the container (running or not) from the network. 404 (no such network or
+ * container) -ENOENT; not connected (Docker's 500 "is not connected") -ENOTCONN. */
+int docker_network_disconnect(DockerClient *c, const char *network, const char *container,
+                              Error *reterr) _warn_unused_result_;
 
 /* Volumes (local driver). Creating an existing volume succeeds (Docker returns it). */
 int docker_volume_create(DockerClient *c, const char *name, char *const *labels,

@@ -156,3 +156,27 @@ int docker_network_connect(DockerClient *c, const char *network, const char *con
                 c, &(DockerRequest){.method = "POST", .op = op, .overrides = {{403, -EEXIST}}},
                 body, NULL, reterr, "/networks/{}/connect", network);
 }
+
+int docker_network_disconnect(DockerClient *c, const char *network, const char *container,
+                              Error *reterr) {
+        _cleanup_(cJSON_Deletep) cJSON *body = NULL;
+        Error e = ERROR_INIT;
+        char op[DOCKER_OP_MAX];
+        int r;
+
+        assert_return(c, -EINVAL);
+        assert_return(network, -EINVAL);
+        assert_return(container, -EINVAL);
+        docker_op(op, sizeof(op), "disconnect container %s from network %s", container, network);
+        body = cJSON_CreateObject();
+        if (!body || !cJSON_AddStringToObject(body, "Container", container) ||
+            !cJSON_AddBoolToObject(body, "Force", true))
+                return docker_oom(reterr, op);
+        r = docker_call(c, &(DockerRequest){.method = "POST", .op = op}, body, NULL, &e,
+                        "/networks/{}/disconnect", network);
+        if (r == -EIO && strstr(e.msg, "is not connected"))
+                r = -ENOTCONN;
+        if (r < 0 && reterr)
+                *reterr = e;
+        return r;
+}

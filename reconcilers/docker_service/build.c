@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "util/common.h"
 
+#include "model/depends.h"
 #include "reconcilers/docker_service/plan.h"
 
 static int ports_copy(const ServiceSpec *spec, ContainerConfig *c) {
@@ -96,101 +97,6 @@ static int files_copy(const ServiceSpec *spec, ContainerConfig *c) {
         return 0;
 }
 
-static int secrets_copy(const ServiceSpec *spec, const int64_t *versions, ContainerConfig *c) {
-        if (spec->n_secrets == 0)
-                return 0;
-        c->secrets = b_calloc(spec->n_secrets, sizeof(ContainerSecret));
-        if (!c->secrets)
-                return -ENOMEM;
-        for (size_t i = 0; i < spec->n_secrets; i++) {
-                const ServiceSecret *s = &spec->secrets[i];
-                ContainerSecret *cs = &c->secrets[c->n_secrets++];
-
-                cs->secret = b_strdup(s->secret);
-                cs->version = versions ? versions[i] : 0;
-                if (s->as_file)
-                        cs->path = b_strdup(s->path);
-                else
-                        cs->env = b_strdup(s->key);
-                if (!cs->secret || (!cs->path && !cs->env))
-                        return -ENOMEM;
-        }
-        return 0;
-}
-
-static int add_env_secret(ContainerConfig *c, const char *env, const char *secret, int64_t version,
-                          const char *url_before, const char *url_after) {
-        ContainerSecret *n = b_realloc(c->secrets, (c->n_secrets + 1) * sizeof(*n));
-
-        if (!n)
-                return -ENOMEM;
-        c->secrets = n;
-        n = &c->secrets[c->n_secrets++];
-        *n = (ContainerSecret){.version = version};
-        n->secret = b_strdup(secret);
-        n->env = b_strdup(env);
-        n->url_before = url_before ? b_strdup(url_before) : NULL;
-        n->url_after = url_after ? b_strdup(url_after) : NULL;
-        if (!n->secret || !n->env || (url_before && !n->url_before) || (url_after && !n->url_after))
-                return -ENOMEM;
-        return 0;
-}
-
-/* A database dependency: its network, PREFIX_HOST/_PORT/_USER/_DATABASE, and the password as
- * PREFIX_PASSWORD and inside PREFIX_URL, both from the secret at create time (never in the
- * spec, the plan or Docker's record of the config beyond the env itself). */
-static int database_env(const ServiceDependency *d, const ObservedDependency *o,
-                        ContainerConfig *c) {
-        char key[96], before[256], after[256];
-        int r = 0;
-
-        if (!strv_contains(c->extra_networks, o->network))
-                r = strv_push(&c->extra_networks, o->network);
-        if (r >= 0)
-                r = strv_pushf(&c->env, "%s_HOST=%s", d->prefix, d->name);
-        if (r >= 0)
-                r = strv_pushf(&c->env, "%s_PORT=%d", d->prefix, o->port);
-        if (r >= 0)
-                r = strv_pushf(&c->env, "%s_USER=%s", d->prefix, o->user);
-        if (r >= 0)
-                r = strv_pushf(&c->env, "%s_DATABASE=%s", d->prefix, o->dbname);
-        if (r < 0 || o->secret_version == SECRET_MISSING)
-                return r;
-        snprintf(key, sizeof(key), "%s_PASSWORD", d->prefix);
-        r = add_env_secret(c, key, o->secret, o->secret_version, NULL, NULL);
-        if (r < 0)
-                return r;
-        snprintf(key, sizeof(key), "%s_URL", d->prefix);
-        snprintf(before, sizeof(before), "postgresql://%s:", o->user);
-        snprintf(after, sizeof(after), "@%s:%d/%s", d->name, o->port, o->dbname);
-        return add_env_secret(c, key, o->secret, o->secret_version, before, after);
-}
-
-/* PREFIX_HOST, PREFIX_PORT, PREFIX_URL per dependency that exists: its service name answers on
- * the project network. A changed port changes the env, hence the hash: the service rolls. */
-static int deps_env(const ServiceSpec *spec, const ServiceObserved *obs, ContainerConfig *c) {
-        int r = 0;
-
-        for (size_t i = 0; r >= 0 && obs && obs->deps && i < spec->n_deps; i++) {
-                const ServiceDependency *d = &spec->deps[i];
-                const ObservedDependency *o = &obs->deps[i];
-
-                if (!o->exists)
-                        continue;
-                if (o->database) {
-                        r = database_env(d, o, c);
-                        continue;
-                }
-                r = strv_pushf(&c->env, "%s_HOST=%s", d->prefix, d->name);
-                if (r >= 0 && o->port > 0)
-                        r = strv_pushf(&c->env, "%s_PORT=%d", d->prefix, o->port);
-                if (r >= 0 && o->port > 0)
-                        r = strv_pushf(&c->env, "%s_URL=%s://%s:%d", d->prefix,
-                                       o->http ? "http" : "tcp", d->name, o->port);
-        }
-        return r;
-}
-
 int service_container_config(const ResourceRef *ref, const ServiceSpec *spec,
                              const ServiceObserved *obs, unsigned index, ContainerConfig *ret,
                              Error *reterr) {
@@ -235,9 +141,10 @@ int service_container_config(const ResourceRef *ref, const ServiceSpec *spec,
         if (r >= 0)
                 r = files_copy(spec, &c);
         if (r >= 0)
-                r = secrets_copy(spec, obs ? obs->secret_versions : NULL, &c);
+                r = depends_secrets_add(spec->secrets, spec->n_secrets,
+                                        obs ? obs->secret_versions : NULL, &c);
         if (r >= 0)
-                r = deps_env(spec, obs, &c);
+                r = depends_env_add(spec->deps, spec->n_deps, obs ? obs->deps : NULL, &c);
         for (char **n = obs ? obs->allowed_networks : NULL; r >= 0 && n && *n; n++)
                 if (!strv_contains(c.extra_networks, *n))
                         r = strv_push(&c.extra_networks, *n);
@@ -255,9 +162,95 @@ int service_container_config(const ResourceRef *ref, const ServiceSpec *spec,
         if (r < 0)
                 return r;
         r = container_add_labels(&c, ref, KIND_DOCKER_SERVICE, SERVICE_ROLE, index, hash);
+        if (r >= 0 && obs && obs->deploy.revision > 0)
+                r = strv_pushf(&c.labels, "%s=%" PRId64, LABEL_REVISION, obs->deploy.revision);
         if (r < 0)
                 return r;
 
+        *ret = c;
+        c = (ContainerConfig){0};
+        return 0;
+}
+
+int service_revision_hash(const ResourceRef *ref, const ServiceSpec *spec,
+                          const ServiceObserved *obs, char ret[65], Error *reterr) {
+        _cleanup_(container_config_release) ContainerConfig c = {0};
+        int r;
+
+        assert_return(ref && spec && ret, -EINVAL);
+        r = service_container_config(ref, spec, obs, 0, &c, reterr);
+        if (r < 0)
+                return r;
+        return container_config_hash(&c, ret);
+}
+
+int service_surge_name(char *buf, size_t n, const ResourceRef *ref, unsigned index,
+                       int64_t revision) {
+        char base[128];
+        int r, k;
+
+        r = name_container(base, sizeof(base), ref->project, ref->name, SERVICE_ROLE, index);
+        if (r < 0)
+                return r;
+        if (revision > 0)
+                k = snprintf(buf, n, "%s-r%" PRId64, base, revision);
+        else
+                k = snprintf(buf, n, "%s-next", base);
+        return k < 0 || (size_t) k >= n ? -E2BIG : 0;
+}
+
+int service_hook_config(const ResourceRef *ref, const ServiceSpec *spec, const ServiceObserved *obs,
+                        const char *hook, char *const *command, ContainerConfig *ret,
+                        Error *reterr) {
+        _cleanup_(container_config_release) ContainerConfig c = {0};
+        unsigned revision = obs && obs->deploy.revision > 0 ? (unsigned) obs->deploy.revision : 0;
+        char name[128], hash[65];
+        int r;
+
+        assert_return(ref && spec && hook && command && ret, -EINVAL);
+        r = service_container_config(ref, spec, obs, 0, &c, reterr);
+        if (r < 0)
+                return r;
+        r = name_container(name, sizeof(name), ref->project, ref->name, hook, revision);
+        if (r < 0)
+                return err_set(reterr, r, "metadata.name", "container name too long");
+        /* A one-off run: no traffic (no alias, no ports), no replica's volumes, no restarts. */
+        b_free(c.name);
+        b_free(c.hostname);
+        b_free(c.restart_policy);
+        c.name = b_strdup(name);
+        c.hostname = b_strdup(name);
+        c.restart_policy = b_strdup("no");
+        if (!c.name || !c.hostname || !c.restart_policy)
+                return -ENOMEM;
+        c.aliases = strv_free(c.aliases);
+        c.labels = strv_free(c.labels);
+        c.health_test = strv_free(c.health_test);
+        c.entrypoint = strv_free(c.entrypoint);
+        c.cmd = strv_free(c.cmd);
+        for (size_t i = 0; i < c.n_ports; i++) {
+                b_free(c.ports[i].host_ip);
+                b_free(c.ports[i].protocol);
+        }
+        c.ports = mfree(c.ports);
+        c.n_ports = 0;
+        for (size_t i = 0; i < c.n_mounts; i++) {
+                b_free(c.mounts[i].type);
+                b_free(c.mounts[i].source);
+                b_free(c.mounts[i].target);
+        }
+        c.mounts = mfree(c.mounts);
+        c.n_mounts = 0;
+        c.restart_max_retries = 0;
+        c.entrypoint = strv_copy(command);
+        if (!c.entrypoint)
+                return -ENOMEM;
+
+        r = container_config_hash(&c, hash);
+        if (r >= 0)
+                r = container_add_labels(&c, ref, KIND_DOCKER_SERVICE, hook, revision, hash);
+        if (r < 0)
+                return r;
         *ret = c;
         c = (ContainerConfig){0};
         return 0;

@@ -4,6 +4,7 @@
 #include "drivers/docker/docker.h"
 #include "store/secrets.h"
 #include "store/store.h"
+#include "reconcilers/depends.h"
 #include "reconcilers/docker_service/service.h"
 #include "reconcilers/probe-memory.h"
 #include "reconcilers/probe.h"
@@ -110,103 +111,6 @@ static bool every_slot_filled(const ServiceSpec *spec, const ServiceObserved *o)
         return desired > 0 && filled >= desired;
 }
 
-/* The version of every secret the spec references: part of the desired containers' hash. */
-static int observe_secrets(Store *store, const ResourceRef *ref, const ServiceSpec *spec,
-                           ServiceObserved *o, Error *reterr) {
-        if (spec->n_secrets == 0)
-                return 0;
-        if (!store)
-                return err_set(reterr, -ENXIO, "spec.secrets", "no secret store to read from");
-        o->secret_versions = b_calloc(spec->n_secrets, sizeof(int64_t));
-        if (!o->secret_versions)
-                return -ENOMEM;
-        for (size_t i = 0; i < spec->n_secrets; i++) {
-                int r = store_secret_get_version(store, ref->project, spec->secrets[i].secret,
-                                                 &o->secret_versions[i], reterr);
-                if (r == -ENOENT) {
-                        err_clear(reterr);
-                        o->secret_versions[i] = SECRET_MISSING;
-                } else if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-static const char *spec_str(const cJSON *o, const char *key) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-        return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-/* What a service needs to reach a pg_single: its network, user, database and the secret of the
- * password (by version, so a new password rolls the service). */
-static int observe_database(Store *store, const StoredResource *row, ObservedDependency *d,
-                            Error *reterr) {
-        const cJSON *pw = cJSON_GetObjectItemCaseSensitive(row->spec, "password");
-        int r;
-
-        d->database = true;
-        d->port = 5432;
-        d->http = false;
-        r = name_resource_network(d->network, sizeof(d->network), row->ref.project, row->ref.name);
-        if (r < 0)
-                return err_set(reterr, r, "spec.depends_on", "network name too long");
-        snprintf(d->user, sizeof(d->user), "%s", spec_str(row->spec, "initial_user"));
-        snprintf(d->dbname, sizeof(d->dbname), "%s", spec_str(row->spec, "initial_db_name"));
-        snprintf(d->secret, sizeof(d->secret), "%s", spec_str(pw, "secret"));
-        r = store_secret_get_version(store, row->ref.project, d->secret, &d->secret_version,
-                                     reterr);
-        if (r == -ENOENT) {
-                err_clear(reterr);
-                d->secret_version = SECRET_MISSING;
-                return 0;
-        }
-        return r;
-}
-
-/* Each dependency as the store has it: its phase, and the port its first container listens on. */
-static int observe_deps(Store *store, const ResourceRef *ref, const ServiceSpec *spec,
-                        ServiceObserved *o, Error *reterr) {
-        if (spec->n_deps == 0)
-                return 0;
-        if (!store)
-                return err_set(reterr, -ENXIO, "spec.depends_on", "no state store to read from");
-        o->deps = b_calloc(spec->n_deps, sizeof(ObservedDependency));
-        if (!o->deps)
-                return -ENOMEM;
-        for (size_t i = 0; i < spec->n_deps; i++) {
-                _cleanup_(stored_resource_release) StoredResource row = {0};
-                ObservedDependency *d = &o->deps[i];
-                const cJSON *ports, *type;
-                int r;
-
-                r = store_resource_get(store, kind_from_string(spec->deps[i].kind), ref->project,
-                                       spec->deps[i].name, &row, reterr);
-                if (r == -ENOENT) {
-                        err_clear(reterr);
-                        continue;
-                }
-                if (r < 0)
-                        return r;
-                d->exists = !row.ref.deleting;
-                d->running = d->exists && row.phase == PHASE_RUNNING;
-                snprintf(d->phase, sizeof(d->phase), "%s", phase_to_string(row.phase));
-                ports = cJSON_GetObjectItemCaseSensitive(row.spec, "ports");
-                if (cJSON_GetArraySize(ports) > 0) {
-                        const cJSON *cp = cJSON_GetObjectItemCaseSensitive(
-                                cJSON_GetArrayItem(ports, 0), "container_port");
-                        d->port = cJSON_IsNumber(cp) ? cp->valueint : 0;
-                }
-                type = cJSON_GetObjectItemCaseSensitive(row.spec, "type");
-                d->http = cJSON_IsString(type) && streq(type->valuestring, "web");
-                if (row.ref.kind == KIND_PG_SINGLE) {
-                        r = observe_database(store, &row, d, reterr);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        return 0;
-}
-
 /* Databases of the project that allow this service by name: it joins their networks. Only
  * those whose network exists (they have been reconciled once), so the join cannot fail. */
 static int observe_allowed(Store *store, const ResourceRef *ref, ServiceObserved *o,
@@ -283,9 +187,11 @@ int service_observe(DockerClient *docker, Store *store, ProbeMemory *probes, con
         if (r >= 0)
                 r = observe_probes(probes, spec, &o);
         if (r >= 0)
-                r = observe_secrets(store, ref, spec, &o, reterr);
+                /* The versions of the secrets it references: part of the containers' hash. */
+                r = depends_secret_versions(store, ref->project, spec->secrets, spec->n_secrets,
+                                            &o.secret_versions, reterr);
         if (r >= 0)
-                r = observe_deps(store, ref, spec, &o, reterr);
+                r = depends_observe(store, ref->project, spec->deps, spec->n_deps, &o.deps, reterr);
         if (r >= 0)
                 r = observe_allowed(store, ref, &o, reterr);
         if (r < 0)

@@ -5,27 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/depends.h"
 #include "model/observed.h"
+#include "model/revision.h"
 
 /* What observe() saw for one docker_service: the plain input of plan(). */
-#define SECRET_MISSING ((int64_t) -1)
-
-/* What a dependency (spec.depends_on) is now, read from the state store. */
-typedef struct ObservedDependency {
-        bool exists;
-        bool running; /* phase RUNNING */
-        char phase[16];
-        int port;  /* its first container_port, 0: none */
-        bool http; /* type web: PREFIX_URL is http:// */
-        /* A database (pg_single): the service joins its network and gets its credentials. */
-        bool database;
-        char network[128];
-        char user[64];
-        char dbname[64];
-        char secret[64];        /* the password's secret */
-        int64_t secret_version; /* SECRET_MISSING when absent */
-} ObservedDependency;
-
 typedef struct ServiceObserved {
         bool network_exists;
         ObservedContainer *containers; /* every container labelled with the resource's uuid */
@@ -39,6 +23,9 @@ typedef struct ServiceObserved {
         ObservedDependency *deps;
         /* Networks of the project's databases whose spec.allow names this service. */
         char **allowed_networks;
+        /* The revision the spec makes now and its deploy, from the state store (revisions
+         * table); revision 0 and DEPLOY_NONE when unknown. */
+        RevisionDeploy deploy;
 } ServiceObserved;
 
 void service_observed_release(ServiceObserved *o);

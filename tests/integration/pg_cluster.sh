@@ -3,7 +3,8 @@
 # loop through the write port records every acknowledged insert; `docker kill` of the primary:
 # writes resume through the same port, no acknowledged row is lost, the old primary rejoins as a
 # replica, the failover is in the operations; a switchover under the writer: nothing lost, one
-# writable member; bad input is refused with a 4xx and changes nothing. The measured write
+# writable member; berthd killed before the primary: Patroni fails over alone and berth records it
+# when it is back; bad input is refused with a 4xx and changes nothing. The measured write
 # outages are printed as TAP comments (no timing is asserted).
 . "$(dirname "$0")/lib.sh"
 
@@ -46,6 +47,7 @@ writable_count() {
         echo "$n"
 }
 
+newest_failover_from() { [[ $(pgc_jq '.status.failovers[0].old_primary') == "$1" ]]; }
 is_replica() { [[ $(super "$1" 'SELECT pg_is_in_recovery()' 2>/dev/null) == t ]]; }
 leader_is_not() { local l; l=$(pgc_jq .status.leader); [[ -n $l && $l != null && $l != "$1" ]]; }
 op_done() { # KIND COUNT: at least COUNT operations of KIND are DONE
@@ -156,12 +158,34 @@ kill_round() { # N: kill the leader while the writer runs
         check "kill $n: RUNNING again" wait_until 120 converged
         check "kill $n: exactly one writable member" test "$(writable_count)" = 1
         check "kill $n: the failover is in the operations" wait_until 30 op_done failover "$n"
-        check "kill $n: status.failovers names the old primary" \
-                test "$(pgc_jq '.status.failovers[0].old_primary')" = "$old"
+        check "kill $n: status.failovers names the old primary" wait_until 30 newest_failover_from "$old"
         log "kill $n: $(pgc_jq '.status.failovers[0] | tojson')"
 }
 kill_round 1
 kill_round 2
+
+# ---- berthd down: Patroni fails over alone, berth records it when it is back ------------------
+
+old=$(pgc_jq .status.leader)
+file=$IT_TMP/acked-alone
+kill -KILL "$BERTHD_PID_main"
+writer "$file" 700000 600 3>&- &
+wp=$!
+wait_until 30 acks_after "$file" 0
+t=$(date +%s.%N)
+docker kill "$PROJECT-$NAME-$old" >/dev/null
+check "berthd down: Patroni fails over alone, writes resume" wait_until 90 acks_after "$file" "$t"
+tap_comment "berthd down, kill ($old): write outage $(outage "$file" "$t") s (Patroni's TTL alone: ha.ttl 10s)"
+kill "$wp" 2>/dev/null || true
+wait "$wp" 2>/dev/null || true
+start_berthd main
+check "berthd back: the failover it missed is recorded" wait_until 60 op_done failover 3
+check "berthd back: it names the old primary" wait_until 30 newest_failover_from "$old"
+check "berthd back: every acknowledged row is there" all_acked_present "$IT_TMP"/acked-*
+check "berthd back: the old primary rejoins as a replica" wait_until 120 is_replica "${old#pg-}"
+check "berthd back: RUNNING again" wait_until 120 converged
+check "berthd back: exactly one writable member" test "$(writable_count)" = 1
+log "berthd down: $(pgc_jq '.status.failovers[0] | tojson')"
 
 # ---- switchover under the writer ---------------------------------------------------------------
 
@@ -182,7 +206,7 @@ check "switchover: RUNNING again" wait_until 120 converged
 code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
         --data-binary '{"candidate": "pg-9"}' \
         "$BERTH_SERVER/api/v1/resources/pg_cluster/$NAME/actions/switchover?project=$PROJECT")
-check "switchover to a member that does not exist: 400" test "$code" = 400
+check "switchover to a member that does not exist: 422" test "$code" = 422
 
 # ---- delete --------------------------------------------------------------------------------------
 

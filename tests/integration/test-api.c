@@ -498,7 +498,7 @@ int main(void) {
                 resp_release(&r);
 
                 snprintf(bad, sizeof(bad),
-                         "kind: mysql_ha\nmetadata: {name: db, project: %s}\nspec: {}\n", project);
+                         "kind: pg_tenant\nmetadata: {name: db, project: %s}\nspec: {}\n", project);
                 http("POST", "/api/v1/apply", bad, &r);
                 check(r.status == 422 && jstr(r.json, "code"), "unsupported kind: 422 (%ld %s)",
                       r.status, buf_str(&r.body));

@@ -46,9 +46,9 @@ static int int_or(const cJSON *o, const char *key, int dflt) {
 }
 
 /* observed.json: {"deleting": bool, "network_exists": bool, "volumes": [names], "containers":
- * [{name, id, state, health, index, config_hash: "current"|"stale"|"none", exit_code,
- * restart_count, ip, probe: "ok"|"fail"}]}. "current" is replaced by the hash the planner wants for
- * that index. */
+ * [{name, id, state, health, index, role, config_hash: "current"|"stale"|"none", exit_code,
+ * restart_count, ip, probe: "ok"|"fail"}], "deploy": {...}}. "current" is replaced by the hash the
+ * planner wants for that index; role defaults to "app". */
 static void load_observed(const cJSON *j, const ResourceRef *ref, const ServiceSpec *spec,
                           ServiceObserved *o) {
         const cJSON *cs = cJSON_GetObjectItemCaseSensitive(j, "containers"), *c;
@@ -105,7 +105,9 @@ static void load_observed(const cJSON *j, const ResourceRef *ref, const ServiceS
                 oc->health = dup_or_null(c, "health");
                 oc->ip = dup_or_null(c, "ip");
                 oc->resource = b_strdup(ref->uuid);
-                oc->role = b_strdup("app");
+                oc->role = dup_or_null(c, "role");
+                if (!oc->role)
+                        oc->role = b_strdup("app");
                 oc->index = int_or(c, "index", -1);
                 oc->exit_code = int_or(c, "exit_code", 0);
                 oc->restart_count = int_or(c, "restart_count", 0);
@@ -132,9 +134,33 @@ static void load_observed(const cJSON *j, const ResourceRef *ref, const ServiceS
                 i++;
         }
         o->n_containers = i;
+
+        /* "deploy": {revision, from_revision, state, started, progress (seconds), ready,
+         * pre_deploy_done, post_deploy_done, message}: the revision's deploy as stored. */
+        vols = cJSON_GetObjectItemCaseSensitive(j, "deploy");
+        if (vols) {
+                RevisionDeploy *d = &o->deploy;
+                const char *state =
+                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(vols, "state"));
+                const char *msg =
+                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(vols, "message"));
+
+                d->revision = int_or(vols, "revision", 0);
+                d->from_revision = int_or(vols, "from_revision", 0);
+                d->state = state ? deploy_state_from_string(state) : DEPLOY_IN_PROGRESS;
+                assert_true(d->state >= 0);
+                d->started_at = (usec_t) int_or(vols, "started", 0) * USEC_PER_SEC;
+                d->progress_at = (usec_t) int_or(vols, "progress", 0) * USEC_PER_SEC;
+                d->ready = int_or(vols, "ready", 0);
+                d->pre_deploy_done =
+                        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(vols, "pre_deploy_done"));
+                d->post_deploy_done =
+                        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(vols, "post_deploy_done"));
+                snprintf(d->message, sizeof(d->message), "%s", strempty(msg));
+        }
 }
 
-static void render(const Plan *p, Buf *out) {
+static void render(const Plan *p, const DeployOutcome *d, Buf *out) {
         assert_int_equal(plan_to_text(p, out), 0);
         assert_int_equal(
                 buf_printf(out,
@@ -152,6 +178,19 @@ static void render(const Plan *p, Buf *out) {
                          0);
         if (p->delete_done)
                 assert_int_equal(buf_puts(out, "delete_done\n"), 0);
+        if (d->state != DEPLOY_NONE)
+                assert_int_equal(buf_printf(out, "deploy: %s, %d ready%s%s%s%s%s\n",
+                                            deploy_state_to_string(d->state), d->ready,
+                                            d->runs_pre_deploy ? ", runs pre_deploy" : "",
+                                            d->runs_post_deploy ? ", runs post_deploy" : "",
+                                            d->rollback ? ", roll back" : "",
+                                            isempty(d->message) ? "" : ": ", d->message),
+                                 0);
+        if (p->status.extra) {
+                _cleanup_free_ char *extra = cJSON_PrintUnformatted(p->status.extra);
+                assert_non_null(extra);
+                assert_int_equal(buf_printf(out, "status: %s\n", extra), 0);
+        }
 }
 
 static void run_case(void **state) {
@@ -166,6 +205,7 @@ static void run_case(void **state) {
         size_t n_docs = 0;
         ResourceRef ref = {.uuid = TEST_UUID, .kind = KIND_DOCKER_SERVICE, .generation = 3};
         Error err = ERROR_INIT;
+        DeployOutcome deploy = {0};
 
         plan_init(&plan);
         assert_true(asprintf(&dir, "%s/%s", golden_dir, name) > 0);
@@ -188,9 +228,9 @@ static void run_case(void **state) {
         ref.restart_after = (uint64_t) int_or(obs_json, "restart_after", 0) * USEC_PER_SEC;
         load_observed(obs_json, &ref, &spec, &obs);
 
-        assert_int_equal(service_plan(&ref, &spec, &obs, 1700000000 * USEC_PER_SEC, &plan, &err),
-                         0);
-        render(&plan, &got);
+        if (service_plan(&ref, &spec, &obs, 1700000000 * USEC_PER_SEC, &plan, &deploy, &err) < 0)
+                fail_msg("%s: service_plan: %s", name, err.msg);
+        render(&plan, &deploy, &got);
 
         if (getenv("BERTH_UPDATE_GOLDEN")) {
                 char path[600];

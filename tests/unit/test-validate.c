@@ -95,11 +95,11 @@ static const BadCase bad_cases[] = {
          NULL},
         {"kind a number", "kind: 3\nmetadata: {name: web}\nspec: {" IMG "}\n", -EINVAL,
          "INVALID_TYPE", "kind", NULL},
-        {"kind pg_cluster", "kind: pg_cluster\nmetadata: {name: db}\nspec: {version: '15'}\n",
+        {"kind pg_tenant", "kind: pg_tenant\nmetadata: {name: db}\nspec: {cluster: orders}\n",
          -EOPNOTSUPP, "KIND_NOT_SUPPORTED", "kind",
-         "kind pg_cluster is not supported yet by this berthd"},
-        {"kind job", "kind: job\nmetadata: {name: j}\nspec: {}\n", -EOPNOTSUPP,
-         "KIND_NOT_SUPPORTED", "kind", NULL},
+         "kind pg_tenant is not supported yet by this berthd"},
+        {"kind job without image", "kind: job\nmetadata: {name: j}\nspec: {}\n", -EINVAL,
+         "REQUIRED", "spec.image", NULL},
         {"spec missing", "kind: docker_service\nmetadata: {name: web}\n", -EINVAL, "REQUIRED",
          "spec", NULL},
         {"spec a list", "kind: docker_service\nmetadata: {name: web}\nspec: [1]\n", -EINVAL,
@@ -151,8 +151,34 @@ static const BadCase bad_cases[] = {
          "UNKNOWN_FIELD", "spec.healthcheck.intrval", "did you mean \"interval\""},
         {"unknown port field", SVC("{" IMG ", ports: [{container_port: 80, hostport: 80}]}"),
          -EINVAL, "UNKNOWN_FIELD", "spec.ports[0].hostport", NULL},
-        {"deploy not yet", SVC("{" IMG ", deploy: {strategy: rolling}}"), -EOPNOTSUPP,
-         "NOT_SUPPORTED", "spec.deploy", "spec.deploy: is not supported yet"},
+
+        /* deploy */
+        {"deploy unknown field", SVC("{" IMG ", deploy: {strategy: rolling, surge: 1}}"), -EINVAL,
+         "UNKNOWN_FIELD", "spec.deploy.surge", NULL},
+        {"deploy bad strategy", SVC("{" IMG ", deploy: {strategy: bluegreen}}"), -EINVAL,
+         "INVALID_VALUE", "spec.deploy.strategy", NULL},
+        {"deploy surge over 100%", SVC("{" IMG ", deploy: {max_surge: 150%}}"), -EINVAL,
+         "OUT_OF_RANGE", "spec.deploy.max_surge", "0%..100%"},
+        {"deploy amount not a number", SVC("{" IMG ", deploy: {max_unavailable: a lot}}"), -EINVAL,
+         "INVALID_VALUE", "spec.deploy.max_unavailable", "percentage"},
+        {"deploy negative surge", SVC("{" IMG ", deploy: {max_surge: -1}}"), -EINVAL,
+         "OUT_OF_RANGE", "spec.deploy.max_surge", NULL},
+        {"deploy both zero", SVC("{" IMG ", deploy: {max_surge: 0, max_unavailable: 0%}}"), -EINVAL,
+         "CONFLICT", "spec.deploy.max_unavailable", "cannot both be 0"},
+        {"deploy surge with recreate", SVC("{" IMG ", deploy: {strategy: recreate, max_surge: 1}}"),
+         -EINVAL, "INVALID_VALUE", "spec.deploy.max_surge", "only applies to strategy rolling"},
+        {"deploy deadline too short", SVC("{" IMG ", deploy: {progress_deadline: 500ms}}"), -EINVAL,
+         "OUT_OF_RANGE", "spec.deploy.progress_deadline", NULL},
+        {"deploy auto_rollback not a bool", SVC("{" IMG ", deploy: {auto_rollback: maybe}}"),
+         -EINVAL, "INVALID_TYPE", "spec.deploy.auto_rollback", NULL},
+        {"deploy hook without command", SVC("{" IMG ", deploy: {pre_deploy: {}}}"), -EINVAL,
+         "REQUIRED", "spec.deploy.pre_deploy.command", NULL},
+        {"deploy hook empty command", SVC("{" IMG ", deploy: {post_deploy: {command: []}}}"),
+         -EINVAL, "REQUIRED", "spec.deploy.post_deploy.command", NULL},
+        {"deploy hook unknown field", SVC("{" IMG ", deploy: {pre_deploy: {cmd: [x]}}}"), -EINVAL,
+         "UNKNOWN_FIELD", "spec.deploy.pre_deploy.cmd", NULL},
+        {"deploy not a map", SVC("{" IMG ", deploy: rolling}"), -EINVAL, "INVALID_TYPE",
+         "spec.deploy", NULL},
 
         /* volumes and config files */
         {"volume without mount_path", SVC("{" IMG ", volumes: [{name: data}]}"), -EINVAL,
@@ -824,6 +850,62 @@ static void test_service_spec_from_json(void **state) {
         assert_true(s.paused);
 }
 
+/* deploy: normalised (defaults filled in, percentages kept), and read back typed. */
+static void test_deploy(void **state) {
+        static const char body[] =
+                SVC("{image: x, replicas: 4, deploy: {max_surge: 25%, auto_rollback: true, "
+                    "progress_deadline: 90s, pre_deploy: {command: [./migrate, up]}, "
+                    "post_deploy: {command: ./warm}}}");
+        _cleanup_(service_spec_release) ServiceSpec s = {0};
+        Document *docs = NULL;
+        size_t n = 0;
+        Error e = ERROR_INIT;
+        int surge, unavailable;
+        (void) state;
+
+        assert_normalises(SVC("{image: x, deploy: {strategy: recreate}}"),
+                          "{\"image\":\"x\",\"type\":\"web\",\"command\":[],\"args\":[],"
+                          "\"env\":{},\"ports\":[],\"replicas\":1,\"restart_policy\":{\"name\":"
+                          "\"unless-stopped\",\"delay\":\"0s\"},\"networks\":[],\"paused\":false,"
+                          "\"deploy\":{\"strategy\":\"recreate\",\"progress_deadline\":\"10m\","
+                          "\"auto_rollback\":false}}");
+        assert_normalises(SVC("{image: x, deploy: {}}"),
+                          "{\"image\":\"x\",\"type\":\"web\",\"command\":[],\"args\":[],"
+                          "\"env\":{},\"ports\":[],\"replicas\":1,\"restart_policy\":{\"name\":"
+                          "\"unless-stopped\",\"delay\":\"0s\"},\"networks\":[],\"paused\":false,"
+                          "\"deploy\":{\"strategy\":\"rolling\",\"max_surge\":1,"
+                          "\"max_unavailable\":0,\"progress_deadline\":\"10m\","
+                          "\"auto_rollback\":false}}");
+
+        assert_int_equal(documents_parse(body, strlen(body), &docs, &n, &e), 0);
+        assert_int_equal(service_spec_from_json(docs[0].spec, &s, &e), 0);
+        documents_free(docs, n);
+        assert_int_equal(s.deploy.strategy, DEPLOY_ROLLING);
+        assert_true(s.deploy.max_surge.percent);
+        assert_int_equal(s.deploy.max_surge.value, 25);
+        assert_false(s.deploy.max_unavailable.percent);
+        assert_int_equal(s.deploy.max_unavailable.value, 0);
+        assert_true(s.deploy.auto_rollback);
+        assert_int_equal(s.deploy.progress_deadline, 90 * USEC_PER_SEC);
+        assert_int_equal(strv_length(s.deploy.pre_deploy), 2);
+        assert_string_equal(s.deploy.pre_deploy[0], "./migrate");
+        assert_int_equal(strv_length(s.deploy.post_deploy), 1);
+
+        /* Kubernetes' rounding: surge up, unavailable down; both 0 moves one at a time. */
+        service_deploy_resolve(&s.deploy, 4, &surge, &unavailable);
+        assert_int_equal(surge, 1);
+        assert_int_equal(unavailable, 0);
+        service_deploy_resolve(&s.deploy, 10, &surge, &unavailable);
+        assert_int_equal(surge, 3);
+        s.deploy.max_surge = (DeployAmount){.value = 0, .percent = true};
+        s.deploy.max_unavailable = (DeployAmount){.value = 25, .percent = true};
+        service_deploy_resolve(&s.deploy, 3, &surge, &unavailable);
+        assert_int_equal(surge, 0);
+        assert_int_equal(unavailable, 1); /* 25% of 3 is 0: at least one must move */
+        service_deploy_resolve(&s.deploy, 8, &surge, &unavailable);
+        assert_int_equal(unavailable, 2);
+}
+
 static void test_service_spec_defaults(void **state) {
         static const char body[] = SVC("{image: x}");
         _cleanup_(service_spec_release) ServiceSpec s = {0};
@@ -917,6 +999,7 @@ int main(void) {
                 cmocka_unit_test(test_spec_hash),
                 cmocka_unit_test(test_service_spec_from_json),
                 cmocka_unit_test(test_service_spec_defaults),
+                cmocka_unit_test(test_deploy),
                 cmocka_unit_test(test_torture),
         };
 
