@@ -8,6 +8,7 @@
 #include "reconcilers/mysql_ha/mysql.h"
 #include "reconcilers/pg_cluster/pgc.h"
 #include "reconcilers/pg_single/pg.h"
+#include "model/json-util.h"
 #include "reconcilers/reconciler.h"
 
 /* A uuid with labelled containers but no row: a create that raced a delete, or a row removed by
@@ -94,4 +95,46 @@ int reconcile_preview(DockerClient *docker, Store *store, const ResourceRef *ref
                 return err_set(reterr, -EOPNOTSUPP, "kind", "no reconciler for kind %s yet",
                                kind_to_string(d->kind));
         }
+}
+
+int reconcile_write_status(ReconcileCtx *ctx, const StoredResource *r, const Status *st,
+                           Error *reterr) {
+        _cleanup_json_ cJSON *json = NULL;
+        char now[40];
+
+        json = status_to_json(st, r->status, format_rfc3339(ctx->now, now, sizeof(now)));
+        if (!json)
+                return -ENOMEM;
+        return store_status_write(ctx->store, r->ref.uuid, ctx->epoch, st, json, reterr);
+}
+
+int reconcile_fail_status(ReconcileCtx *ctx, const StoredResource *r, Phase phase, const char *msg,
+                          const cJSON *merge, Error *reterr) {
+        static const char *const common[] = {
+                "phase", "observed_generation", "message", "conditions", "nodes", "replicas", NULL};
+        Status st = {.phase = phase, .observed_generation = r->ref.generation};
+        const cJSON *m;
+        int q;
+
+        st.message = b_strdup(msg && msg[0] ? msg : "failed");
+        st.extra = cJSON_CreateObject();
+        if (!st.message || !st.extra) {
+                status_release(&st);
+                return -ENOMEM;
+        }
+        cJSON_ArrayForEach(m, r->status) {
+                bool skip = false;
+
+                for (const char *const *c = common; *c; c++)
+                        skip = skip || streq(m->string, *c);
+                if (streq(m->string, "endpoints"))
+                        st.endpoints = cJSON_Duplicate(m, true);
+                else if (!skip && !cJSON_GetObjectItemCaseSensitive(merge, m->string))
+                        cJSON_AddItemToObject(st.extra, m->string, cJSON_Duplicate(m, true));
+        }
+        cJSON_ArrayForEach(m, merge)
+                cJSON_AddItemToObject(st.extra, m->string, cJSON_Duplicate(m, true));
+        q = reconcile_write_status(ctx, r, &st, reterr);
+        status_release(&st);
+        return q;
 }

@@ -40,6 +40,16 @@ typedef struct ReconcileResult {
 int reconcile_resource(ReconcileCtx *ctx, const char *uuid, ReconcileResult *ret,
                        Error *reterr) _warn_unused_result_;
 
+/* Writes st as the resource's status, stamped now and fenced by the leader epoch. */
+int reconcile_write_status(ReconcileCtx *ctx, const StoredResource *r, const Status *st,
+                           Error *reterr) _warn_unused_result_;
+/* A failed pass: phase and message change; every member the last good pass reported stays
+ * (endpoints included) unless `merge` (may be NULL) has a member of that name, which replaces
+ * it. So bookkeeping such as applied versions and schedule times survives a failure. Best
+ * effort on a path that is failing already: callers may ignore the result. */
+int reconcile_fail_status(ReconcileCtx *ctx, const StoredResource *r, Phase phase, const char *msg,
+                          const cJSON *merge, Error *reterr);
+
 /* observe + plan, never apply: the plan the controller would execute for document d (for
  * apply?dry_run=true). `ref` carries uuid (may be empty for a new resource) and generation. */
 int reconcile_preview(DockerClient *docker, Store *store, const ResourceRef *ref, const Document *d,

@@ -17,17 +17,6 @@
 #define REVISION_DIFF_MAX   (16 * 1024)
 #define HOOK_OUTPUT_MAX     (64 * 1024)
 
-static int write_status(ReconcileCtx *ctx, const StoredResource *r, const Status *st,
-                        Error *reterr) {
-        _cleanup_json_ cJSON *json = NULL;
-        char now[40];
-
-        json = status_to_json(st, r->status, format_rfc3339(ctx->now, now, sizeof(now)));
-        if (!json)
-                return -ENOMEM;
-        return store_status_write(ctx->store, r->ref.uuid, ctx->epoch, st, json, reterr);
-}
-
 /* A new spec generation that makes no new revision (a scale, a pause, new deploy settings) and
  * that Docker sees: kept as an operation "update" with its plan. Deploys have their own (the
  * revision's, store/revisions.h). */
@@ -49,15 +38,7 @@ static void record_update(ReconcileCtx *ctx, const StoredResource *r, const Plan
 
 static int fail_status(ReconcileCtx *ctx, const StoredResource *r, Phase phase, const Error *cause,
                        Error *reterr) {
-        Status st = {.phase = phase, .observed_generation = r->ref.generation};
-        int q;
-
-        st.message = b_strdup(cause->msg[0] ? cause->msg : "failed");
-        if (!st.message)
-                return -ENOMEM;
-        q = write_status(ctx, r, &st, reterr);
-        status_release(&st);
-        return q;
+        return reconcile_fail_status(ctx, r, phase, cause->msg, NULL, reterr);
 }
 
 /* ---- revisions ------------------------------------------------------------------------------ */
@@ -388,7 +369,7 @@ int service_reconcile(ReconcileCtx *ctx, const StoredResource *r, ReconcileResul
                 return 0;
         }
 
-        q = write_status(ctx, r, &plan.status, reterr);
+        q = reconcile_write_status(ctx, r, &plan.status, reterr);
         if (q < 0)
                 return q;
         ret->requeue_after = plan.requeue_after;

@@ -10,35 +10,10 @@
 #include "reconcilers/steps.h"
 #include "store/jobs.h"
 
-static int write_status(ReconcileCtx *ctx, const StoredResource *r, const Status *st,
-                        Error *reterr) {
-        _cleanup_json_ cJSON *json = NULL;
-        char now[40];
-
-        json = status_to_json(st, r->status, format_rfc3339(ctx->now, now, sizeof(now)));
-        if (!json)
-                return -ENOMEM;
-        return store_status_write(ctx->store, r->ref.uuid, ctx->epoch, st, json, reterr);
-}
-
 /* A pass that failed: phase and message change; what the last good pass reported stays. */
 static int fail_status(ReconcileCtx *ctx, const StoredResource *r, Phase phase, const char *msg,
                        Error *reterr) {
-        Status st = {.phase = phase, .observed_generation = r->ref.generation};
-        const cJSON *last = cJSON_GetObjectItemCaseSensitive(r->status, "last_run");
-        int q;
-
-        st.message = b_strdup(msg && msg[0] ? msg : "failed");
-        if (!st.message)
-                return -ENOMEM;
-        if (last && (!(st.extra = cJSON_CreateObject()) ||
-                     json_add_item_take(st.extra, "last_run", cJSON_Duplicate(last, true)) < 0)) {
-                status_release(&st);
-                return -ENOMEM;
-        }
-        q = write_status(ctx, r, &st, reterr);
-        status_release(&st);
-        return q;
+        return reconcile_fail_status(ctx, r, phase, msg, NULL, reterr);
 }
 
 /* The run's output, the last JOB_LOG_MAX bytes, made storable. A container Docker no longer has
@@ -201,7 +176,7 @@ int job_reconcile(ReconcileCtx *ctx, const StoredResource *r, ReconcileResult *r
                 ret->removed = true;
                 return 0;
         }
-        q = write_status(ctx, r, &jp.plan.status, reterr);
+        q = reconcile_write_status(ctx, r, &jp.plan.status, reterr);
         if (q < 0)
                 return q;
         ret->requeue_after = jp.plan.requeue_after;

@@ -20,17 +20,6 @@
 #define OPERATION_LOG_MAX (256 * 1024)
 #define HISTORY_MAX       20
 
-static int write_status(ReconcileCtx *ctx, const StoredResource *r, const Status *st,
-                        Error *reterr) {
-        _cleanup_json_ cJSON *json = NULL;
-        char now[40];
-
-        json = status_to_json(st, r->status, format_rfc3339(ctx->now, now, sizeof(now)));
-        if (!json)
-                return -ENOMEM;
-        return store_status_write(ctx->store, r->ref.uuid, ctx->epoch, st, json, reterr);
-}
-
 /* The stored status with the failover record replaced (and phase and message): written before a
  * phase runs. A stale lease (-ESTALE) stops the failover: another controller leads. */
 static int record_failover(ReconcileCtx *ctx, const StoredResource *r, const MysqlFailover *fo,
@@ -61,37 +50,14 @@ static int record_failover(ReconcileCtx *ctx, const StoredResource *r, const Mys
  * only phase and message change. The record of a failover under way is `fo`, when given. */
 static int fail_status(ReconcileCtx *ctx, const StoredResource *r, Phase phase, const char *msg,
                        const MysqlFailover *fo, Error *reterr) {
-        Status st = {.phase = phase, .observed_generation = r->ref.generation};
-        const cJSON *m;
-        int q;
+        _cleanup_json_ cJSON *merge = NULL;
 
-        st.message = b_strdup(msg && msg[0] ? msg : "failed");
-        st.extra = cJSON_CreateObject();
-        if (!st.message || !st.extra) {
-                status_release(&st);
-                return -ENOMEM;
+        if (fo && fo->active) {
+                merge = cJSON_CreateObject();
+                if (!merge || json_add_item_take(merge, "failover", mysql_failover_to_json(fo)) < 0)
+                        return -ENOMEM;
         }
-        cJSON_ArrayForEach(m, r->status) {
-                static const char *const common[] = {"phase",   "observed_generation",
-                                                     "message", "conditions",
-                                                     "nodes",   "replicas",
-                                                     NULL};
-                bool skip = false;
-
-                for (const char *const *c = common; *c; c++)
-                        skip = skip || streq(m->string, *c);
-                if (fo && fo->active && streq(m->string, "failover"))
-                        continue;
-                if (streq(m->string, "endpoints"))
-                        st.endpoints = cJSON_Duplicate(m, true);
-                else if (!skip)
-                        cJSON_AddItemToObject(st.extra, m->string, cJSON_Duplicate(m, true));
-        }
-        if (fo && fo->active)
-                cJSON_AddItemToObject(st.extra, "failover", mysql_failover_to_json(fo));
-        q = write_status(ctx, r, &st, reterr);
-        status_release(&st);
-        return q;
+        return reconcile_fail_status(ctx, r, phase, msg, merge, reterr);
 }
 
 static void stamp(MysqlFailover *fo, const char *phase, usec_t t) {
@@ -330,7 +296,7 @@ int mysql_reconcile(ReconcileCtx *ctx, const StoredResource *r, ReconcileResult 
                 if (q < 0)
                         return err_set(reterr, q, NULL, "out of memory");
         }
-        q = write_status(ctx, r, &mp.plan.status, reterr);
+        q = reconcile_write_status(ctx, r, &mp.plan.status, reterr);
         if (q < 0)
                 return q;
         ret->requeue_after = mp.plan.requeue_after;

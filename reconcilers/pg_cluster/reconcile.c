@@ -22,51 +22,6 @@ static const char *const history_keys[] = {"leader",           "timeline",
                                            "failover_pending", "failover_in_progress",
                                            "dcs_members",      NULL};
 
-static int write_status(ReconcileCtx *ctx, const StoredResource *r, const Status *st,
-                        Error *reterr) {
-        _cleanup_json_ cJSON *json = NULL;
-        char now[40];
-
-        json = status_to_json(st, r->status, format_rfc3339(ctx->now, now, sizeof(now)));
-        if (!json)
-                return -ENOMEM;
-        return store_status_write(ctx->store, r->ref.uuid, ctx->epoch, st, json, reterr);
-}
-
-/* A failed pass keeps what the last good one recorded, with `merge`'s members over it: only
- * phase and message change otherwise. */
-static int fail_status(ReconcileCtx *ctx, const StoredResource *r, Phase phase, const char *msg,
-                       const cJSON *merge, Error *reterr) {
-        static const char *const common[] = {
-                "phase", "observed_generation", "message", "conditions", "nodes", "replicas", NULL};
-        Status st = {.phase = phase, .observed_generation = r->ref.generation};
-        const cJSON *m;
-        int q;
-
-        st.message = b_strdup(msg && msg[0] ? msg : "failed");
-        st.extra = cJSON_CreateObject();
-        if (!st.message || !st.extra) {
-                status_release(&st);
-                return -ENOMEM;
-        }
-        cJSON_ArrayForEach(m, r->status) {
-                bool skip = false;
-
-                for (const char *const *c = common; *c; c++)
-                        skip = skip || streq(m->string, *c);
-                if (streq(m->string, "endpoints"))
-                        st.endpoints = cJSON_Duplicate(m, true);
-                else if (!skip && !cJSON_GetObjectItemCaseSensitive(merge, m->string))
-                        cJSON_AddItemToObject(st.extra, m->string, cJSON_Duplicate(m, true));
-        }
-        cJSON_ArrayForEach(m, merge) {
-                cJSON_AddItemToObject(st.extra, m->string, cJSON_Duplicate(m, true));
-        }
-        q = write_status(ctx, r, &st, reterr);
-        status_release(&st);
-        return q;
-}
-
 /* The leader changes the pass saw: an operation each (begun when seen, ended once routed), an
  * event each. The in-progress one's operation id goes into the status. */
 static void record_history(ReconcileCtx *ctx, const StoredResource *r, const PgcNotes *notes,
@@ -180,7 +135,7 @@ int pgc_reconcile(ReconcileCtx *ctx, const StoredResource *r, ReconcileResult *r
         q = pg_cluster_spec_from_json(r->spec, &spec, &err);
         if (q < 0) {
                 ret->terminal = true;
-                (void) fail_status(ctx, r, PHASE_FAILED, err.msg, NULL, NULL);
+                (void) reconcile_fail_status(ctx, r, PHASE_FAILED, err.msg, NULL, NULL);
                 return err_set(reterr, q, err.field, "%s", err.msg);
         }
         q = pgc_observe_docker(ctx->docker, ctx->store, &r->ref, &spec, r->status, &obs, reterr);
@@ -240,8 +195,9 @@ int pgc_reconcile(ReconcileCtx *ctx, const StoredResource *r, ReconcileResult *r
                         if (v)
                                 cJSON_AddItemToObject(memory, *k, cJSON_Duplicate(v, true));
                 }
-                (void) fail_status(ctx, r, err_is_transient(q) ? PHASE_DEGRADED : PHASE_FAILED,
-                                   err.msg, memory, NULL);
+                (void) reconcile_fail_status(ctx, r,
+                                             err_is_transient(q) ? PHASE_DEGRADED : PHASE_FAILED,
+                                             err.msg, memory, NULL);
                 *reterr = err;
                 return q;
         }
@@ -257,7 +213,7 @@ int pgc_reconcile(ReconcileCtx *ctx, const StoredResource *r, ReconcileResult *r
                 ret->removed = true;
                 return 0;
         }
-        q = write_status(ctx, r, &plan.status, reterr);
+        q = reconcile_write_status(ctx, r, &plan.status, reterr);
         if (q < 0)
                 return q;
         ret->requeue_after = plan.requeue_after;

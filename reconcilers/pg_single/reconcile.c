@@ -12,65 +12,6 @@
 
 #define OPERATION_LOG_MAX (1024 * 1024)
 
-static int write_status(ReconcileCtx *ctx, const StoredResource *r, const Status *st,
-                        Error *reterr) {
-        _cleanup_json_ cJSON *json = NULL;
-        char now[40];
-
-        json = status_to_json(st, r->status, format_rfc3339(ctx->now, now, sizeof(now)));
-        if (!json)
-                return -ENOMEM;
-        return store_status_write(ctx->store, r->ref.uuid, ctx->epoch, st, json, reterr);
-}
-
-/* A failed pass keeps what the last good one recorded (applied password version, schedule
- * times, backups): only phase and message change, so nothing runs twice because of it. */
-static int fail_status(ReconcileCtx *ctx, const StoredResource *r, Phase phase, const char *msg,
-                       const cJSON *merge, Error *reterr) {
-        Status st = {.phase = phase, .observed_generation = r->ref.generation};
-        const cJSON *m;
-        int q;
-
-        st.message = b_strdup(msg && msg[0] ? msg : "failed");
-        st.extra = cJSON_CreateObject();
-        if (!st.message || !st.extra) {
-                status_release(&st);
-                return -ENOMEM;
-        }
-        cJSON_ArrayForEach(m, r->status) {
-                static const char *const common[] = {"phase",   "observed_generation",
-                                                     "message", "conditions",
-                                                     "nodes",   "replicas",
-                                                     NULL};
-                bool skip = false;
-
-                for (const char *const *c = common; *c; c++)
-                        skip = skip || streq(m->string, *c);
-                if (streq(m->string, "endpoints"))
-                        st.endpoints = cJSON_Duplicate(m, true);
-                else if (!skip)
-                        cJSON_AddItemToObject(st.extra, m->string, cJSON_Duplicate(m, true));
-        }
-        /* What this failure itself must leave behind (see failure_memory()). */
-        cJSON_ArrayForEach(m, merge) {
-                cJSON *have = cJSON_GetObjectItemCaseSensitive(st.extra, m->string);
-                const cJSON *k;
-
-                if (cJSON_IsObject(have) && cJSON_IsObject(m)) {
-                        cJSON_ArrayForEach(k, m) {
-                                cJSON_DeleteItemFromObjectCaseSensitive(have, k->string);
-                                cJSON_AddItemToObject(have, k->string, cJSON_Duplicate(k, true));
-                        }
-                } else {
-                        cJSON_DeleteItemFromObjectCaseSensitive(st.extra, m->string);
-                        cJSON_AddItemToObject(st.extra, m->string, cJSON_Duplicate(m, true));
-                }
-        }
-        q = write_status(ctx, r, &st, reterr);
-        status_release(&st);
-        return q;
-}
-
 /* A failed pass that must not simply run again: a restore_from that failed waits for a new
  * generation (status.restore_failed), a failed scheduled backup for the next slot (it counts
  * as the slot's run, its error in status.backup.last_error). */
@@ -88,9 +29,15 @@ static cJSON *failure_memory(const StoredResource *r, const PgObserved *obs, con
                     !cJSON_AddStringToObject(m, "error", msg))
                         return NULL;
         } else if (streq(plan->operation, "backup") && !obs->has_request) {
-                m = cJSON_AddObjectToObject(o, "backup");
-                if (!m ||
-                    !cJSON_AddStringToObject(m, "schedule_ran_at",
+                /* The whole backup member (it replaces the stored one), with these two set. */
+                m = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(r->status, "backup"), true);
+                if (!m)
+                        m = cJSON_CreateObject();
+                if (!m || json_add_item_take(o, "backup", m) < 0)
+                        return NULL;
+                cJSON_DeleteItemFromObjectCaseSensitive(m, "schedule_ran_at");
+                cJSON_DeleteItemFromObjectCaseSensitive(m, "last_error");
+                if (!cJSON_AddStringToObject(m, "schedule_ran_at",
                                              format_rfc3339_exact(now, when, sizeof(when))) ||
                     !cJSON_AddStringToObject(m, "last_error", msg))
                         return NULL;
@@ -167,7 +114,7 @@ int pg_reconcile(ReconcileCtx *ctx, const StoredResource *r, ReconcileResult *re
         q = pg_single_spec_from_json(r->spec, &spec, &err);
         if (q < 0) {
                 ret->terminal = true;
-                (void) fail_status(ctx, r, PHASE_FAILED, err.msg, NULL, NULL);
+                (void) reconcile_fail_status(ctx, r, PHASE_FAILED, err.msg, NULL, NULL);
                 return err_set(reterr, q, err.field, "%s", err.msg);
         }
         q = pg_observe(ctx->docker, ctx->store, &r->ref, &spec, r->status, &obs, reterr);
@@ -213,8 +160,9 @@ int pg_reconcile(ReconcileCtx *ctx, const StoredResource *r, ReconcileResult *re
                         DISCARD(store_request_finish(ctx->store, obs.request_id, false, err.msg,
                                                      NULL));
                 memory = failure_memory(r, &obs, &plan, err.msg, ctx->now);
-                (void) fail_status(ctx, r, err_is_transient(q) ? PHASE_DEGRADED : PHASE_FAILED,
-                                   err.msg, memory, NULL);
+                (void) reconcile_fail_status(ctx, r,
+                                             err_is_transient(q) ? PHASE_DEGRADED : PHASE_FAILED,
+                                             err.msg, memory, NULL);
                 *reterr = err;
                 return q;
         }
@@ -231,7 +179,7 @@ int pg_reconcile(ReconcileCtx *ctx, const StoredResource *r, ReconcileResult *re
                 return 0;
         }
         record_storage_growth(ctx, r, &plan.status);
-        q = write_status(ctx, r, &plan.status, reterr);
+        q = reconcile_write_status(ctx, r, &plan.status, reterr);
         if (q < 0)
                 return q;
         ret->requeue_after = plan.requeue_after;
