@@ -224,3 +224,67 @@ int container_add_labels(ContainerConfig *c, const ResourceRef *ref, ResourceKin
                 r = strv_pushf(&c->labels, "%s=%s", LABEL_CONFIG_HASH, hash);
         return r;
 }
+
+int container_file_set(ContainerFile *f, const char *path, const char *content, size_t n,
+                       unsigned mode, bool live) {
+        *f = (ContainerFile){.mode = mode, .live = live, .size = n};
+        f->path = b_strdup(path);
+        f->content = b_malloc(n + 1);
+        if (f->content) {
+                memcpy(f->content, content, n);
+                f->content[n] = 0;
+        }
+        return f->path && f->content ? 0 : -ENOMEM;
+}
+
+void container_files_free(ContainerFile *f, size_t n) {
+        for (size_t i = 0; f && i < n; i++) {
+                b_free(f[i].path);
+                if (f[i].content)
+                        explicit_bzero(f[i].content, f[i].size);
+                b_free(f[i].content);
+        }
+        b_free(f);
+}
+
+int container_config_add_file(ContainerConfig *c, const char *path, const char *content,
+                              unsigned mode, bool live) {
+        ContainerFile *n = b_realloc(c->files, (c->n_files + 1) * sizeof(*n));
+
+        if (!n)
+                return -ENOMEM;
+        c->files = n;
+        n = &c->files[c->n_files];
+        *n = (ContainerFile){};
+        c->n_files++;
+        return container_file_set(n, path, content, strlen(content), mode, live);
+}
+
+int container_config_add_secret_file(ContainerConfig *c, const char *secret, int64_t version,
+                                     const char *path) {
+        ContainerSecret *n = b_realloc(c->secrets, (c->n_secrets + 1) * sizeof(*n));
+
+        if (!n)
+                return -ENOMEM;
+        c->secrets = n;
+        n = &c->secrets[c->n_secrets++];
+        *n = (ContainerSecret){.version = version};
+        n->secret = b_strdup(secret);
+        n->path = b_strdup(path);
+        return n->secret && n->path ? 0 : -ENOMEM;
+}
+
+int container_config_add_volume(ContainerConfig *c, const char *volume, const char *target,
+                                bool read_only) {
+        MountSpec *n = b_realloc(c->mounts, (c->n_mounts + 1) * sizeof(*n));
+
+        if (!n)
+                return -ENOMEM;
+        c->mounts = n;
+        n = &c->mounts[c->n_mounts++];
+        *n = (MountSpec){.read_only = read_only};
+        n->type = b_strdup("volume");
+        n->source = b_strdup(volume);
+        n->target = b_strdup(target);
+        return n->type && n->source && n->target ? 0 : -ENOMEM;
+}

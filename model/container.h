@@ -94,3 +94,16 @@ int container_config_hash(const ContainerConfig *c, char ret[65]);
  * role, index, config-hash), appended to c->labels; call after container_config_hash(). */
 int container_add_labels(ContainerConfig *c, const ResourceRef *ref, ResourceKind kind,
                          const char *role, unsigned index, const char *hash) _warn_unused_result_;
+
+/* Builders shared by the reconcilers' pure halves. A file's content is copied (n bytes, NUL
+ * added); files_free wipes contents (they may hold rendered secrets' neighbours). */
+int container_file_set(ContainerFile *f, const char *path, const char *content, size_t n,
+                       unsigned mode, bool live) _warn_unused_result_;
+void container_files_free(ContainerFile *f, size_t n);
+int container_config_add_file(ContainerConfig *c, const char *path, const char *content,
+                              unsigned mode, bool live) _warn_unused_result_;
+/* A secret delivered as a 0400 file at path (ContainerSecret.path). */
+int container_config_add_secret_file(ContainerConfig *c, const char *secret, int64_t version,
+                                     const char *path) _warn_unused_result_;
+int container_config_add_volume(ContainerConfig *c, const char *volume, const char *target,
+                                bool read_only) _warn_unused_result_;

@@ -37,19 +37,9 @@ void plan_init(Plan *p) {
         p->status.phase = PHASE_PENDING;
 }
 
-static void files_free(ContainerFile *f, size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                b_free(f[i].path);
-                if (f[i].content)
-                        explicit_bzero(f[i].content, f[i].size);
-                b_free(f[i].content);
-        }
-        b_free(f);
-}
-
 static void action_release(Action *a) {
         a->argv = strv_free(a->argv);
-        files_free(a->files, a->n_files);
+        container_files_free(a->files, a->n_files);
         a->files = NULL;
         a->n_files = 0;
         a->target = mfree(a->target);
@@ -126,7 +116,7 @@ int plan_add_files(Plan *p, const char *target, const char *reason, ContainerFil
 
         r = plan_add(p, ACTION_PUT_FILES, target, NULL, reason, NULL);
         if (r < 0) {
-                files_free(files, n);
+                container_files_free(files, n);
                 return r;
         }
         p->actions[p->n_actions - 1].files = files;

@@ -451,3 +451,20 @@ int store_secret_reveal(Store *s, const SecretBox *box, const char *project, con
                 *ret_version = version;
         return 0;
 }
+
+int store_secret_version_or(Store *s, const char *project, const char *name, int64_t missing,
+                            int64_t *ret, Error *reterr) {
+        int r;
+
+        if (!s) {
+                *ret = 0;
+                return 0;
+        }
+        r = store_secret_get_version(s, project, name, ret, reterr);
+        if (r == -ENOENT) {
+                err_clear(reterr);
+                *ret = missing;
+                return 0;
+        }
+        return r;
+}

@@ -62,6 +62,11 @@ int store_secret_delete(Store *s, const char *project, const char *name, const c
 int store_secret_get_version(Store *s, const char *project, const char *name, int64_t *ret,
                              Error *reterr) _warn_unused_result_;
 
+/* The version of project/name, `missing` when there is no such secret, 0 when s is NULL (a
+ * preview without a store). For reconcilers: a missing secret is a state, not an error. */
+int store_secret_version_or(Store *s, const char *project, const char *name, int64_t missing,
+                            int64_t *ret, Error *reterr) _warn_unused_result_;
+
 /* Decrypts the current value into *ret_plain (an initialised Buf whose max is at least the
  * value's size, e.g. BUF_INIT(SECRET_VALUE_MAX); previous contents wiped) and its version into
  * *ret_version (may be NULL). Release the Buf with buf_release_secure(). -ENOENT when absent,

@@ -109,3 +109,15 @@ char *buf_take(Buf *b) {
 const char *buf_str(const Buf *b) {
         return b->buf ? b->buf : "";
 }
+
+char *buf_last_line(const Buf *b) {
+        const char *s = buf_str(b);
+        size_t n = strlen(s), start;
+
+        while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
+                n--;
+        start = n;
+        while (start > 0 && s[start - 1] != '\n')
+                start--;
+        return n > start ? b_strndup(s + start, n - start) : NULL;
+}

@@ -29,5 +29,7 @@ int buf_printf(Buf *b, const char *fmt, ...) _printf_(2, 3) _warn_unused_result_
 int buf_vprintf(Buf *b, const char *fmt, va_list ap) _warn_unused_result_;
 /* Moves the contents out; the caller frees with b_free(). Never NULL on success (empty string). */
 char *buf_take(Buf *b);
+/* A copy of the last non-empty line (the likeliest to say what went wrong), NULL when none. */
+char *buf_last_line(const Buf *b);
 /* Returns the contents as a string ("" when empty); valid until the next change. */
 const char *buf_str(const Buf *b);

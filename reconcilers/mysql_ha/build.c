@@ -85,43 +85,6 @@ int mysql_member_name(char *buf, size_t n, const ResourceRef *ref, unsigned inde
         return name_container(buf, n, ref->project, ref->name, MYSQL_ROLE_DB, index);
 }
 
-static int file_set(ContainerFile *f, const char *path, const char *content, unsigned mode,
-                    bool live) {
-        size_t n = strlen(content);
-
-        *f = (ContainerFile){.mode = mode, .live = live, .size = n};
-        f->path = b_strdup(path);
-        f->content = b_strdup(content);
-        return f->path && f->content ? 0 : -ENOMEM;
-}
-
-static int add_secret(ContainerConfig *c, const char *secret, int64_t version, const char *path) {
-        ContainerSecret *n = b_realloc(c->secrets, (c->n_secrets + 1) * sizeof(*n));
-
-        if (!n)
-                return -ENOMEM;
-        c->secrets = n;
-        n = &c->secrets[c->n_secrets++];
-        *n = (ContainerSecret){.version = version};
-        n->secret = b_strdup(secret);
-        n->path = b_strdup(path);
-        return n->secret && n->path ? 0 : -ENOMEM;
-}
-
-static int add_mount(ContainerConfig *c, const char *volume, const char *target) {
-        MountSpec *n = b_realloc(c->mounts, (c->n_mounts + 1) * sizeof(*n));
-
-        if (!n)
-                return -ENOMEM;
-        c->mounts = n;
-        n = &c->mounts[c->n_mounts++];
-        *n = (MountSpec){};
-        n->type = b_strdup("volume");
-        n->source = b_strdup(volume);
-        n->target = b_strdup(target);
-        return n->type && n->source && n->target ? 0 : -ENOMEM;
-}
-
 static int member_args(const MysqlHaSpec *spec, unsigned index, char ***l) {
         int r;
 
@@ -216,22 +179,25 @@ int mysql_member_config(const ResourceRef *ref, const MysqlHaSpec *spec, const M
         c.memory = spec->memory;
         c.resources_live = true;
 
-        r = add_mount(&c, vol, "/var/lib/mysql");
+        r = container_config_add_volume(&c, vol, "/var/lib/mysql", false);
         if (r >= 0)
-                r = add_secret(&c, spec->password_secret, obs ? obs->password_version : 0,
-                               SECRET_PASSWORD);
+                r = container_config_add_secret_file(&c, spec->password_secret,
+                                                     obs ? obs->password_version : 0,
+                                                     SECRET_PASSWORD);
         if (r >= 0)
-                r = add_secret(&c, repl, obs ? obs->replication_version : 0, SECRET_REPLICATION);
+                r = container_config_add_secret_file(&c, repl, obs ? obs->replication_version : 0,
+                                                     SECRET_REPLICATION);
         if (r >= 0)
-                r = add_secret(&c, mon, obs ? obs->monitor_version : 0, SECRET_MONITOR);
+                r = container_config_add_secret_file(&c, mon, obs ? obs->monitor_version : 0,
+                                                     SECRET_MONITOR);
         if (r < 0)
                 return r;
         c.files = b_calloc(ELEMENTSOF(scripts), sizeof(ContainerFile));
         if (!c.files)
                 return -ENOMEM;
         for (size_t i = 0; i < ELEMENTSOF(scripts); i++) {
-                r = file_set(&c.files[c.n_files++], scripts[i].path, scripts[i].content, 0755,
-                             false);
+                r = container_file_set(&c.files[c.n_files++], scripts[i].path, scripts[i].content,
+                                       strlen(scripts[i].content), 0755, false);
                 if (r < 0)
                         return r;
         }
@@ -294,7 +260,7 @@ int mysql_proxy_config(const ResourceRef *ref, const MysqlHaSpec *spec, const ch
         if (!c.files)
                 return -ENOMEM;
         c.n_files = 1;
-        r = file_set(&c.files[0], MYSQL_PROXY_CONF, conf, 0644, true);
+        r = container_file_set(&c.files[0], MYSQL_PROXY_CONF, conf, strlen(conf), 0644, true);
         if (r < 0)
                 return r;
         r = container_config_hash(&c, hash);

@@ -19,19 +19,6 @@
 #define PROBE_TIMEOUT     "5"
 #define CONNECT_TIMEOUT_S "--connect-timeout=3"
 
-/* The last line a command printed: the likeliest to say what went wrong. */
-static char *last_line(const Buf *b) {
-        const char *s = buf_str(b);
-        size_t n = strlen(s), start;
-
-        while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
-                n--;
-        start = n;
-        while (start > 0 && s[start - 1] != '\n')
-                start--;
-        return n > start ? b_strndup(s + start, n - start) : NULL;
-}
-
 /* Why it stopped and when (a list reply knows neither precisely). */
 static int inspect_into(DockerClient *docker, ObservedContainer *c, Error *reterr) {
         ObservedContainer fresh = {};
@@ -103,7 +90,7 @@ static int observe_member(DockerClient *docker, const char *query, ObservedConta
         if (r < 0)
                 return r;
         if (code != 0) {
-                n->error = last_line(&err);
+                n->error = buf_last_line(&err);
                 if (!n->error)
                         n->error = b_strdup(code == 124 ? "the status query timed out"
                                                         : "the status query failed");
@@ -216,23 +203,6 @@ static int observe_containers(DockerClient *docker, const DockerEngine *engine, 
         return r;
 }
 
-static int secret_version(Store *store, const char *project, const char *name, int64_t *ret,
-                          Error *reterr) {
-        int r;
-
-        if (!store) {
-                *ret = 0;
-                return 0;
-        }
-        r = store_secret_get_version(store, project, name, ret, reterr);
-        if (r == -ENOENT) {
-                err_clear(reterr);
-                *ret = MYSQL_SECRET_MISSING;
-                return 0;
-        }
-        return r;
-}
-
 /* switchover / failover: params {target: N} (a member index) or {target: "NAME-db-N"}. */
 static int observe_request(Store *store, const ResourceRef *ref, MysqlObserved *o, Error *reterr) {
         _cleanup_(stored_request_release) StoredRequest req = {};
@@ -303,15 +273,18 @@ int mysql_observe(DockerClient *docker, const DockerEngine *engine, Store *store
                 return r;
         o.network_exists = r >= 0;
 
-        r = secret_version(store, ref->project, spec->password_secret, &o.password_version, reterr);
+        r = store_secret_version_or(store, ref->project, spec->password_secret,
+                                    MYSQL_SECRET_MISSING, &o.password_version, reterr);
         if (r >= 0)
                 r = mysql_replication_secret_name(name, sizeof(name), ref->name);
         if (r >= 0)
-                r = secret_version(store, ref->project, name, &o.replication_version, reterr);
+                r = store_secret_version_or(store, ref->project, name, MYSQL_SECRET_MISSING,
+                                            &o.replication_version, reterr);
         if (r >= 0)
                 r = mysql_monitor_secret_name(name, sizeof(name), ref->name);
         if (r >= 0)
-                r = secret_version(store, ref->project, name, &o.monitor_version, reterr);
+                r = store_secret_version_or(store, ref->project, name, MYSQL_SECRET_MISSING,
+                                            &o.monitor_version, reterr);
         if (r < 0)
                 return r;
 

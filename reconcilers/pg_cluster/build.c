@@ -563,58 +563,6 @@ int pgc_haproxy_cfg(const ResourceRef *ref, const PgClusterSpec *spec, char **re
 
 /* ---- containers ----------------------------------------------------------------------------- */
 
-static int file_set(ContainerFile *f, const char *path, const char *content, unsigned mode,
-                    bool live) {
-        size_t n = strlen(content);
-
-        *f = (ContainerFile){.mode = mode, .live = live, .size = n};
-        f->path = b_strdup(path);
-        f->content = b_malloc(n + 1);
-        if (f->content)
-                memcpy(f->content, content, n + 1);
-        return f->path && f->content ? 0 : -ENOMEM;
-}
-
-static int add_file(ContainerConfig *c, const char *path, const char *content, unsigned mode,
-                    bool live) {
-        ContainerFile *n = b_realloc(c->files, (c->n_files + 1) * sizeof(*n));
-
-        if (!n)
-                return -ENOMEM;
-        c->files = n;
-        n = &c->files[c->n_files];
-        *n = (ContainerFile){};
-        c->n_files++;
-        return file_set(n, path, content, mode, live);
-}
-
-static int add_secret(ContainerConfig *c, const char *secret, int64_t version, const char *path) {
-        ContainerSecret *n = b_realloc(c->secrets, (c->n_secrets + 1) * sizeof(*n));
-
-        if (!n)
-                return -ENOMEM;
-        c->secrets = n;
-        n = &c->secrets[c->n_secrets++];
-        *n = (ContainerSecret){.version = version};
-        n->secret = b_strdup(secret);
-        n->path = b_strdup(path);
-        return n->secret && n->path ? 0 : -ENOMEM;
-}
-
-static int add_mount(ContainerConfig *c, const char *volume, const char *target) {
-        MountSpec *n = b_realloc(c->mounts, (c->n_mounts + 1) * sizeof(*n));
-
-        if (!n)
-                return -ENOMEM;
-        c->mounts = n;
-        n = &c->mounts[c->n_mounts++];
-        *n = (MountSpec){};
-        n->type = b_strdup("volume");
-        n->source = b_strdup(volume);
-        n->target = b_strdup(target);
-        return n->type && n->source && n->target ? 0 : -ENOMEM;
-}
-
 /* Name, image, network, restart policy: what every container of the cluster has. */
 static int base_config(const ResourceRef *ref, const char *role, unsigned index, const char *image,
                        ContainerConfig *c, Error *reterr) {
@@ -700,11 +648,11 @@ int pgc_dcs_config_container(const ResourceRef *ref, const PgClusterSpec *spec, 
         if (r >= 0)
                 r = name_volume(vol, sizeof(vol), ref->project, ref->name, PGC_ROLE_DCS, index);
         if (r >= 0)
-                r = add_mount(&c, vol, "/var/lib/etcd");
+                r = container_config_add_volume(&c, vol, "/var/lib/etcd", false);
         if (r >= 0)
-                r = add_file(&c, PGC_OBSERVE, dcs_observe_script, 0755, false);
+                r = container_config_add_file(&c, PGC_OBSERVE, dcs_observe_script, 0755, false);
         if (r >= 0)
-                r = add_file(&c, PGC_RELEASE, release_script, 0755, false);
+                r = container_config_add_file(&c, PGC_RELEASE, release_script, 0755, false);
         if (r < 0)
                 return r;
         return finish_config(ref, PGC_ROLE_DCS, index, &c, ret);
@@ -754,25 +702,28 @@ int pgc_member_container(const ResourceRef *ref, const PgClusterSpec *spec, cons
 
         r = name_volume(vol, sizeof(vol), ref->project, ref->name, "data", index);
         if (r >= 0)
-                r = add_mount(&c, vol, "/var/lib/postgresql");
+                r = container_config_add_volume(&c, vol, "/var/lib/postgresql", false);
         if (r >= 0)
-                r = add_secret(&c, spec->pg.password_secret, obs ? obs->password_version : 0,
-                               PGC_SECRET_PASSWORD);
+                r = container_config_add_secret_file(&c, spec->pg.password_secret,
+                                                     obs ? obs->password_version : 0,
+                                                     PGC_SECRET_PASSWORD);
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(secrets); i++) {
                 r = pgc_secret_name(secret, sizeof(secret), ref->name, secrets[i].suffix);
                 if (r >= 0)
-                        r = add_secret(&c, secret, versions[i], secrets[i].path);
+                        r = container_config_add_secret_file(&c, secret, versions[i],
+                                                             secrets[i].path);
         }
         if (r >= 0)
                 r = pgc_patroni_yaml(ref, spec, index, &yaml);
         if (r >= 0)
-                r = add_file(&c, PGC_PATRONI_CONF, yaml, 0644, true);
+                r = container_config_add_file(&c, PGC_PATRONI_CONF, yaml, 0644, true);
         if (r >= 0)
-                r = add_file(&c, PGC_SCRIPT_DIR "/start.sh", start_script, 0755, false);
+                r = container_config_add_file(&c, PGC_SCRIPT_DIR "/start.sh", start_script, 0755,
+                                              false);
         if (r >= 0)
-                r = add_file(&c, PGC_BOOTSTRAP, bootstrap_script, 0755, false);
+                r = container_config_add_file(&c, PGC_BOOTSTRAP, bootstrap_script, 0755, false);
         if (r >= 0)
-                r = add_file(&c, PGC_OBSERVE, member_observe_script, 0755, false);
+                r = container_config_add_file(&c, PGC_OBSERVE, member_observe_script, 0755, false);
         if (r < 0)
                 return r;
         return finish_config(ref, PGC_ROLE_MEMBER, index, &c, ret);
@@ -828,9 +779,9 @@ int pgc_proxy_container(const ResourceRef *ref, const PgClusterSpec *spec, Conta
         if (r == -EINVAL)
                 return err_set(reterr, r, "metadata.name", "cannot be written into haproxy.cfg");
         if (r >= 0)
-                r = add_file(&c, PGC_HAPROXY_CONF, cfg, 0644, true);
+                r = container_config_add_file(&c, PGC_HAPROXY_CONF, cfg, 0644, true);
         if (r >= 0)
-                r = add_file(&c, PGC_OBSERVE, proxy_observe_script, 0755, false);
+                r = container_config_add_file(&c, PGC_OBSERVE, proxy_observe_script, 0755, false);
         if (r < 0)
                 return r;
         return finish_config(ref, PGC_ROLE_PROXY, 0, &c, ret);

@@ -25,18 +25,6 @@ static int copy_str(char *dst, size_t n, const char *src) {
         return 0;
 }
 
-static char *last_line(const Buf *b) {
-        const char *s = buf_str(b);
-        size_t n = strlen(s), start;
-
-        while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
-                n--;
-        start = n;
-        while (start > 0 && s[start - 1] != '\n')
-                start--;
-        return n > start ? b_strndup(s + start, n - start) : NULL;
-}
-
 /* Runs `argv` in a container; ret_out gets stdout. A container that stopped meanwhile is not an
  * error: *ret_ran is false. */
 static int run_in(DockerClient *docker, const char *id, char *const *argv, Buf *out, Buf *err,
@@ -104,7 +92,7 @@ static int observe_member(DockerClient *docker, const PgClusterSpec *spec, Obser
         if (r < 0 || !ran)
                 return r;
         if (code != 0) {
-                n->error = last_line(&err);
+                n->error = buf_last_line(&err);
                 return 0;
         }
         j = cJSON_Parse(buf_str(&out));
@@ -254,23 +242,6 @@ static int observe_proxy(DockerClient *docker, ObservedContainer *c, PgcNodeObse
 
 /* ---- the store ---------------------------------------------------------------------------- */
 
-static int secret_version(Store *store, const char *project, const char *name, int64_t *ret,
-                          Error *reterr) {
-        int r;
-
-        if (!store) {
-                *ret = 0;
-                return 0;
-        }
-        r = store_secret_get_version(store, project, name, ret, reterr);
-        if (r == -ENOENT) {
-                err_clear(reterr);
-                *ret = PGC_SECRET_MISSING;
-                return 0;
-        }
-        return r;
-}
-
 static int observe_request(Store *store, const ResourceRef *ref, PgcObserved *o, Error *reterr) {
         _cleanup_(stored_request_release) StoredRequest req = {};
         const cJSON *cand, *m;
@@ -369,12 +340,13 @@ int pgc_observe_docker(DockerClient *docker, Store *store, const ResourceRef *re
                 return r;
         o.network_exists = r >= 0;
 
-        r = secret_version(store, ref->project, spec->pg.password_secret, &o.password_version,
-                           reterr);
+        r = store_secret_version_or(store, ref->project, spec->pg.password_secret,
+                                    PGC_SECRET_MISSING, &o.password_version, reterr);
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(suffixes); i++) {
                 r = pgc_secret_name(name, sizeof(name), ref->name, suffixes[i]);
                 if (r >= 0)
-                        r = secret_version(store, ref->project, name, versions[i], reterr);
+                        r = store_secret_version_or(store, ref->project, name, PGC_SECRET_MISSING,
+                                                    versions[i], reterr);
         }
         if (r < 0)
                 return r;

@@ -217,26 +217,6 @@ static int render_backrest(const PgSingleSpec *spec, Buf *b) {
                           spec->backup.retention_days, PG_STANZA, PG_DATA_DIR);
 }
 
-static int file_set(ContainerFile *f, const char *path, const char *content, size_t n,
-                    unsigned mode, bool live) {
-        *f = (ContainerFile){.mode = mode, .live = live, .size = n};
-        f->path = b_strdup(path);
-        f->content = b_malloc(n + 1);
-        if (f->content) {
-                memcpy(f->content, content, n);
-                f->content[n] = 0;
-        }
-        return f->path && f->content ? 0 : -ENOMEM;
-}
-
-static void files_free(ContainerFile *f, size_t n) {
-        for (size_t i = 0; f && i < n; i++) {
-                b_free(f[i].path);
-                b_free(f[i].content);
-        }
-        b_free(f);
-}
-
 int pg_live_files(const ResourceRef *ref, const PgSingleSpec *spec, unsigned index,
                   const char *gateway, ContainerFile **ret, size_t *ret_n) {
         _cleanup_(buf_release) Buf conf = BUF_INIT(PG_CONF_MAX), hba = BUF_INIT(PG_CONF_MAX),
@@ -255,14 +235,14 @@ int pg_live_files(const ResourceRef *ref, const PgSingleSpec *spec, unsigned ind
         f = b_calloc(3, sizeof(*f));
         if (!f)
                 return -ENOMEM;
-        r = file_set(&f[0], PG_CONF_PATH, buf_str(&conf), conf.len, 0644, true);
+        r = container_file_set(&f[0], PG_CONF_PATH, buf_str(&conf), conf.len, 0644, true);
         if (r >= 0)
-                r = file_set(&f[1], PG_HBA_PATH, buf_str(&hba), hba.len, 0644, true);
+                r = container_file_set(&f[1], PG_HBA_PATH, buf_str(&hba), hba.len, 0644, true);
         if (r >= 0)
-                r = file_set(&f[2], PG_BACKREST_CONF_PATH, buf_str(&backrest), backrest.len, 0644,
-                             true);
+                r = container_file_set(&f[2], PG_BACKREST_CONF_PATH, buf_str(&backrest),
+                                       backrest.len, 0644, true);
         if (r < 0) {
-                files_free(f, 3);
+                container_files_free(f, 3);
                 return r;
         }
         *ret = f;
@@ -290,46 +270,19 @@ static int add_files(const ResourceRef *ref, const PgSingleSpec *spec, unsigned 
                 return r;
         c->files = b_calloc(ELEMENTSOF(scripts) + n_live, sizeof(ContainerFile));
         if (!c->files) {
-                files_free(TAKE_PTR(live), n_live);
+                container_files_free(TAKE_PTR(live), n_live);
                 return -ENOMEM;
         }
         for (size_t i = 0; i < n_live; i++)
                 c->files[c->n_files++] = live[i];
         for (size_t i = 0; i < ELEMENTSOF(scripts); i++) {
-                r = file_set(&c->files[c->n_files], scripts[i].path, scripts[i].content,
-                             strlen(scripts[i].content), 0755, false);
+                r = container_file_set(&c->files[c->n_files], scripts[i].path, scripts[i].content,
+                                       strlen(scripts[i].content), 0755, false);
                 c->n_files++;
                 if (r < 0)
                         return r;
         }
         return 0;
-}
-
-static int add_secret(ContainerConfig *c, const char *secret, int64_t version, const char *path) {
-        ContainerSecret *n = b_realloc(c->secrets, (c->n_secrets + 1) * sizeof(*n));
-
-        if (!n)
-                return -ENOMEM;
-        c->secrets = n;
-        n = &c->secrets[c->n_secrets++];
-        *n = (ContainerSecret){.version = version};
-        n->secret = b_strdup(secret);
-        n->path = b_strdup(path);
-        return n->secret && n->path ? 0 : -ENOMEM;
-}
-
-static int add_mount(ContainerConfig *c, const char *volume, const char *target) {
-        MountSpec *n = b_realloc(c->mounts, (c->n_mounts + 1) * sizeof(*n));
-
-        if (!n)
-                return -ENOMEM;
-        c->mounts = n;
-        n = &c->mounts[c->n_mounts++];
-        *n = (MountSpec){};
-        n->type = b_strdup("volume");
-        n->source = b_strdup(volume);
-        n->target = b_strdup(target);
-        return n->type && n->source && n->target ? 0 : -ENOMEM;
 }
 
 int pg_container_config(const ResourceRef *ref, const PgSingleSpec *spec, const PgObserved *obs,
@@ -405,17 +358,19 @@ int pg_container_config(const ResourceRef *ref, const PgSingleSpec *spec, const 
 
         r = name_volume(vol, sizeof(vol), ref->project, ref->name, "data", index);
         if (r >= 0)
-                r = add_mount(&c, vol, "/var/lib/postgresql");
+                r = container_config_add_volume(&c, vol, "/var/lib/postgresql", false);
         /* The repository is mounted whether or not backups are on: turning them on later is a
          * reload, not a new container. */
         if (r >= 0 && index == 0 &&
             (r = name_volume(vol, sizeof(vol), ref->project, ref->name, "backup", 0)) >= 0)
-                r = add_mount(&c, vol, "/var/lib/pgbackrest");
+                r = container_config_add_volume(&c, vol, "/var/lib/pgbackrest", false);
         if (r >= 0 && index == 0)
-                r = add_secret(&c, spec->password_secret, obs ? obs->password_version : 0,
-                               PG_SECRET_PASSWORD);
+                r = container_config_add_secret_file(&c, spec->password_secret,
+                                                     obs ? obs->password_version : 0,
+                                                     PG_SECRET_PASSWORD);
         if (r >= 0)
-                r = add_secret(&c, repl, obs ? obs->replication_version : 0, PG_SECRET_REPLICATION);
+                r = container_config_add_secret_file(&c, repl, obs ? obs->replication_version : 0,
+                                                     PG_SECRET_REPLICATION);
         if (r >= 0)
                 r = add_files(ref, spec, index, obs ? obs->gateway : NULL, &c);
         if (r < 0)

@@ -77,19 +77,6 @@ static int node_from_json(const cJSON *j, PgNodeObserved *n) {
         return 0;
 }
 
-/* The last line a command or a container printed: the likeliest to say what went wrong. */
-static char *last_line(const Buf *b) {
-        const char *s = buf_str(b);
-        size_t n = strlen(s), start;
-
-        while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
-                n--;
-        start = n;
-        while (start > 0 && s[start - 1] != '\n')
-                start--;
-        return n > start ? b_strndup(s + start, n - start) : NULL;
-}
-
 static int observe_node(DockerClient *docker, const char *query, ObservedContainer *c,
                         PgNodeObserved *n, Error *reterr) {
         _cleanup_(buf_release) Buf out = BUF_INIT(QUERY_OUTPUT_MAX), err = BUF_INIT(16 * 1024);
@@ -125,7 +112,7 @@ static int observe_node(DockerClient *docker, const char *query, ObservedContain
                         c->oom_killed = fresh.oom_killed;
                         observed_container_release(&fresh);
                         if (docker_container_logs(docker, c->id, 20, &out, NULL) >= 0)
-                                n->error = last_line(&out);
+                                n->error = buf_last_line(&out);
                 }
                 return 0;
         }
@@ -155,7 +142,7 @@ static int observe_node(DockerClient *docker, const char *query, ObservedContain
         if (r < 0)
                 return r;
         if (code != 0) {
-                n->error = last_line(&err);
+                n->error = buf_last_line(&err);
                 return 0;
         }
         j = cJSON_Parse(buf_str(&out));
@@ -245,30 +232,13 @@ static int observe_backups(DockerClient *docker, const ObservedContainer *primar
         if (r < 0)
                 return r;
         if (code != 0) {
-                o->backup_error = last_line(&err);
+                o->backup_error = buf_last_line(&err);
                 return 0;
         }
         j = cJSON_Parse(buf_str(&out));
         if (!cJSON_IsArray(j))
                 return 0;
         return backups_from_json(j, o);
-}
-
-static int secret_version(Store *store, const char *project, const char *name, int64_t *ret,
-                          Error *reterr) {
-        int r;
-
-        if (!store) {
-                *ret = 0;
-                return 0;
-        }
-        r = store_secret_get_version(store, project, name, ret, reterr);
-        if (r == -ENOENT) {
-                err_clear(reterr);
-                *ret = PG_SECRET_MISSING;
-                return 0;
-        }
-        return r;
 }
 
 static int observe_request(Store *store, const ResourceRef *ref, PgObserved *o, Error *reterr) {
@@ -391,11 +361,13 @@ int pg_observe(DockerClient *docker, Store *store, const ResourceRef *ref, const
                 return r;
         o.network_exists = r >= 0;
 
-        r = secret_version(store, ref->project, spec->password_secret, &o.password_version, reterr);
+        r = store_secret_version_or(store, ref->project, spec->password_secret, PG_SECRET_MISSING,
+                                    &o.password_version, reterr);
         if (r >= 0)
                 r = pg_replication_secret_name(repl, sizeof(repl), ref->name);
         if (r >= 0)
-                r = secret_version(store, ref->project, repl, &o.replication_version, reterr);
+                r = store_secret_version_or(store, ref->project, repl, PG_SECRET_MISSING,
+                                            &o.replication_version, reterr);
         if (r < 0)
                 return r;
 

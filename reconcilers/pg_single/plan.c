@@ -378,7 +378,6 @@ static int oneshot_config(PgPass *p, const char *role, const char *script, char 
 static int plan_restore_from(PgPass *p, bool *ret_wait, Error *reterr) {
         _cleanup_strv_free_ char **args = NULL;
         ContainerConfig *run = NULL;
-        MountSpec *m;
         char vol[128];
         int r;
 
@@ -410,19 +409,7 @@ static int plan_restore_from(PgPass *p, bool *ret_wait, Error *reterr) {
                 r = oneshot_config(p, "clone", "/etc/berth/clone.sh", args, &run, reterr);
         if (r < 0)
                 return r;
-        m = b_realloc(run->mounts, (run->n_mounts + 1) * sizeof(*m));
-        if (!m) {
-                container_config_release(run);
-                b_free(run);
-                return -ENOMEM;
-        }
-        run->mounts = m;
-        m = &run->mounts[run->n_mounts++];
-        *m = (MountSpec){.read_only = true};
-        m->type = b_strdup("volume");
-        m->source = b_strdup(vol);
-        m->target = b_strdup(PG_SOURCE_REPO);
-        if (!m->type || !m->source || !m->target) {
+        if (container_config_add_volume(run, vol, PG_SOURCE_REPO, true) < 0) {
                 container_config_release(run);
                 b_free(run);
                 return -ENOMEM;
