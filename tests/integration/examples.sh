@@ -19,7 +19,14 @@ wait_all() {
         berth get --project "$PROJECT" -o json |
                 python3 -c 'import json,sys; it=json.load(sys.stdin)["items"]; sys.exit(0 if it and all(i["phase"]=="RUNNING" for i in it) else 1)'
 }
-check "every example reaches RUNNING" wait_until 120 wait_all
+# The database examples (a Patroni cluster, a MariaDB trio, replicas) take their time, more so
+# beside the other scenarios on a small machine.
+if wait_until 300 wait_all; then
+        ok "every example reaches RUNNING"
+else
+        not_ok "every example reaches RUNNING"
+        log "$(berth get --project "$PROJECT" 2>&1)"
+fi
 port=$(python3 -c 'import re,sys; m=re.search(r"host_port:\s*(\d+)", open(sys.argv[1]).read()); print(m.group(1))' "$SRC_ROOT/examples/quickstart/web.yaml")
 check "the quickstart answers on 127.0.0.1:$port" wait_until 30 curl -fsS "http://127.0.0.1:$port/"
 finish

@@ -2,8 +2,6 @@
 /* Runs of kind job (store/jobs.c) against a real PostgreSQL: the embedded server in a temporary
  * directory, removed afterwards. Every transition must be idempotent (a controller killed between
  * two repeats the last) and the run action must coalesce. TAP output; exit status 1 on failure. */
-#include <ftw.h>
-#include <stdarg.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -11,56 +9,9 @@
 
 #include "util/common.h"
 
-#include "store/embedded.h"
 #include "store/jobs.h"
 #include "store/store.h"
-
-static int test_n;
-static int test_failed;
-
-static bool check(bool ok, const char *fmt, ...) _printf_(2, 3);
-static bool check(bool ok, const char *fmt, ...) {
-        va_list ap;
-
-        printf("%s %d - ", ok ? "ok" : "not ok", ++test_n);
-        va_start(ap, fmt);
-        vprintf(fmt, ap);
-        va_end(ap);
-        printf("\n");
-        fflush(stdout);
-        if (!ok)
-                test_failed++;
-        return ok;
-}
-
-static bool check_r(int r, int want, const Error *e, const char *what) {
-        char b[64];
-
-        if (r == want)
-                return check(true, "%s", what);
-        return check(false, "%s: got %d (%s) \"%s\", want %d", what, r, err_str(r, b, sizeof(b)),
-                     e->msg, want);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) st;
-        (void) flag;
-        (void) ftw;
-        return remove(path) < 0 ? -1 : 0;
-}
-
-static int64_t raw_count(PGconn *raw, const char *sql, const char *param) {
-        PGresult *res = PQexecParams(raw, sql, param ? 1 : 0, NULL, (const char *const[]){param},
-                                     NULL, NULL, 0);
-        int64_t n = -1;
-
-        if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-                n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        else
-                printf("# raw query failed: %s", PQerrorMessage(raw));
-        PQclear(res);
-        return n;
-}
+#include "store-harness.h"
 
 static void doc_make(Document *d, const char *name) {
         *d = (Document){.kind = KIND_JOB};
@@ -233,33 +184,20 @@ static void test_caps(Store *a, PGconn *raw, const char *uuid) {
 }
 
 int main(void) {
-        char dir[] = "/tmp/berth-jobs-XXXXXX";
-        _cleanup_free_ char *conninfo = NULL;
         Store *a = NULL, *lease = NULL;
         int64_t epoch = 0;
-        EmbeddedPg *pg = NULL;
-        PGconn *raw = NULL;
+        StoreHarness h;
+        PGconn *raw;
         Error e = ERROR_INIT;
         char uuid[37] = "", uuid2[37] = "";
         ApplyOutcome out;
         Document d1, d2;
-        int r;
 
-        alloc_install_cjson();
-        printf("TAP version 13\n");
-        if (!mkdtemp(dir)) {
-                printf("Bail out! mkdtemp: %m\n");
+        if (!store_harness_start(&h, "berth-jobs"))
                 return 1;
-        }
-        r = embedded_pg_start(dir, &pg, &conninfo, &e);
-        if (!check_r(r, 0, &e, "embedded PostgreSQL starts")) {
-                nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-                return 1;
-        }
-        raw = PQconnectdb(conninfo);
-        check(PQstatus(raw) == CONNECTION_OK, "raw connection for checks");
-        check_r(store_open(conninfo, &a, &e), 0, &e, "store_open");
-        check_r(store_open(conninfo, &lease, &e), 0, &e, "store_open (lease)");
+        raw = h.raw;
+        check_r(store_open(h.conninfo, &a, &e), 0, &e, "store_open");
+        check_r(store_open(h.conninfo, &lease, &e), 0, &e, "store_open (lease)");
         if (a && lease) {
                 check_r(store_migrate(a, &e), 0, &e, "migrate (with 0009_job_runs)");
                 doc_make(&d1, "migrate");
@@ -280,9 +218,5 @@ int main(void) {
         }
         a = store_free(a);
         lease = store_free(lease);
-        PQfinish(raw);
-        pg = embedded_pg_stop(pg);
-        nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-        printf("1..%d\n", test_n);
-        return test_failed > 0;
+        return store_harness_finish(&h);
 }

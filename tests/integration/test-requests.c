@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Queued actions (store/requests.c) against a real PostgreSQL: the embedded server in a
  * temporary directory, removed afterwards. TAP output; exit status 1 on any failure. */
-#include <ftw.h>
-#include <stdarg.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -10,115 +8,9 @@
 
 #include "util/common.h"
 
-#include "store/embedded.h"
 #include "store/requests.h"
 #include "store/store.h"
-
-static int test_n;
-static int test_failed;
-
-static bool check(bool ok, const char *fmt, ...) _printf_(2, 3);
-static bool check(bool ok, const char *fmt, ...) {
-        va_list ap;
-
-        printf("%s %d - ", ok ? "ok" : "not ok", ++test_n);
-        va_start(ap, fmt);
-        vprintf(fmt, ap);
-        va_end(ap);
-        printf("\n");
-        fflush(stdout);
-        if (!ok)
-                test_failed++;
-        return ok;
-}
-
-static bool check_r(int r, int want, const Error *e, const char *what) {
-        char b[64];
-
-        if (r == want)
-                return check(true, "%s", what);
-        return check(false, "%s: got %d (%s) \"%s\", want %d", what, r, err_str(r, b, sizeof(b)),
-                     e->msg, want);
-}
-
-static void print_log(const char *dir) {
-        char path[512], line[512];
-        FILE *f;
-
-        snprintf(path, sizeof(path), "%s/state.log", dir);
-        f = fopen(path, "re");
-        if (!f)
-                return;
-        printf("# --- %s\n", path);
-        while (fgets(line, sizeof(line), f))
-                printf("# %s", line);
-        fclose(f);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) st;
-        (void) flag;
-        (void) ftw;
-        return remove(path) < 0 ? -1 : 0;
-}
-
-static void rm_rf(const char *dir) {
-        if (nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
-                printf("# cannot remove %s\n", dir);
-}
-
-static int64_t raw_count(PGconn *raw, const char *sql, const char *param) {
-        PGresult *res = PQexecParams(raw, sql, param ? 1 : 0, NULL, (const char *const[]){param},
-                                     NULL, NULL, 0);
-        int64_t n = -1;
-
-        if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-                n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        else
-                printf("# raw query failed: %s", PQerrorMessage(raw));
-        PQclear(res);
-        return n;
-}
-
-static bool raw_exec(PGconn *raw, const char *sql, const char *param) {
-        PGresult *res = PQexecParams(raw, sql, param ? 1 : 0, NULL, (const char *const[]){param},
-                                     NULL, NULL, 0);
-        bool ok = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
-
-        if (!ok) {
-                char msg[512];
-
-                snprintf(msg, sizeof(msg), "%s", PQerrorMessage(raw));
-                for (char *p = msg; *p; p++)
-                        if (*p == '\n')
-                                *p = ' ';
-                printf("# raw query failed: %s\n", msg);
-        }
-        PQclear(res);
-        return ok;
-}
-
-/* Waits for a notification on channel with payload (others are skipped). */
-static bool wait_for(Store *l, const char *channel, const char *payload) {
-        for (int i = 0; i < 20; i++) {
-                Error e = ERROR_INIT;
-                char *c = NULL, *p = NULL;
-                bool match;
-                int r;
-
-                r = store_notify_wait(l, 5 * USEC_PER_SEC, &c, &p, &e);
-                if (r <= 0) {
-                        printf("# notify_wait: %d %s\n", r, e.msg);
-                        return false;
-                }
-                match = streq(c, channel) && streq(p, payload);
-                b_free(c);
-                b_free(p);
-                if (match)
-                        return true;
-        }
-        return false;
-}
+#include "store-harness.h"
 
 /* True when no notification arrives within 200 ms. */
 static bool quiet(Store *l) {
@@ -129,11 +21,6 @@ static bool quiet(Store *l) {
         b_free(c);
         b_free(p);
         return r == 0;
-}
-
-static const char *jstr(const cJSON *o, const char *key) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-        return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 static int64_t jint(const cJSON *o, const char *key) {
@@ -323,11 +210,9 @@ static void test_cap(Store *a, const char *uuid) {
 }
 
 int main(void) {
-        char dir[] = "/tmp/berth-requests-XXXXXX";
-        _cleanup_free_ char *conninfo = NULL;
         Store *a = NULL, *l = NULL, *lease = NULL;
-        EmbeddedPg *pg = NULL;
-        PGconn *raw = NULL;
+        StoreHarness h;
+        PGconn *raw;
         Error e = ERROR_INIT;
         char uuid[37] = "", uuid2[37] = "";
         ApplyOutcome out;
@@ -335,30 +220,14 @@ int main(void) {
         Document d1, d2;
         int r;
 
-        alloc_install_cjson();
-        printf("TAP version 13\n");
-
-        if (!mkdtemp(dir)) {
-                printf("Bail out! mkdtemp: %m\n");
+        if (!store_harness_start(&h, "berth-requests"))
                 return 1;
-        }
-        r = embedded_pg_start(dir, &pg, &conninfo, &e);
-        if (!check_r(r, 0, &e, "embedded PostgreSQL starts")) {
-                print_log(dir);
-                rm_rf(dir);
-                return 1;
-        }
-        raw = PQconnectdb(conninfo);
-        check(PQstatus(raw) == CONNECTION_OK, "raw connection for checks");
-        check_r(store_open(conninfo, &a, &e), 0, &e, "store_open");
-        check_r(store_open(conninfo, &l, &e), 0, &e, "store_open (listener)");
-        check_r(store_open(conninfo, &lease, &e), 0, &e, "store_open (lease)");
-        if (!a || !l || !lease) {
-                print_log(dir);
-                pg = embedded_pg_stop(pg);
-                rm_rf(dir);
-                return 1;
-        }
+        raw = h.raw;
+        check_r(store_open(h.conninfo, &a, &e), 0, &e, "store_open");
+        check_r(store_open(h.conninfo, &l, &e), 0, &e, "store_open (listener)");
+        check_r(store_open(h.conninfo, &lease, &e), 0, &e, "store_open (lease)");
+        if (!a || !l || !lease)
+                return store_harness_finish(&h);
         check_r(store_migrate(a, &e), 0, &e, "migrate (with 0006_requests)");
         check(raw_count(raw, "SELECT count(*) FROM schema_migrations WHERE name = $1",
                         "0006_requests") == 1,
@@ -402,14 +271,5 @@ int main(void) {
         store_free(a);
         store_free(l);
         store_free(lease);
-        PQfinish(raw);
-        if (test_failed)
-                print_log(dir);
-        pg = embedded_pg_stop(pg);
-        rm_rf(dir);
-
-        printf("1..%d\n", test_n);
-        if (test_failed)
-                printf("# %d of %d failed\n", test_failed, test_n);
-        return test_failed ? 1 : 0;
+        return store_harness_finish(&h);
 }

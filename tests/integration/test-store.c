@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The state store against a real PostgreSQL: the embedded server (store/embedded.c) in a
  * temporary directory, removed afterwards. TAP-style output; exit status 1 on any failure. */
-#include <ftw.h>
-#include <stdarg.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -12,63 +10,9 @@
 #include "util/common.h"
 
 #include "store/audit.h"
-#include "store/embedded.h"
 #include "schema/migrations.h"
 #include "store/store.h"
-
-static int test_n;
-static int test_failed;
-
-static bool check(bool ok, const char *fmt, ...) _printf_(2, 3);
-static bool check(bool ok, const char *fmt, ...) {
-        va_list ap;
-
-        printf("%s %d - ", ok ? "ok" : "not ok", ++test_n);
-        va_start(ap, fmt);
-        vprintf(fmt, ap);
-        va_end(ap);
-        printf("\n");
-        fflush(stdout);
-        if (!ok)
-                test_failed++;
-        return ok;
-}
-
-/* r must equal want; on mismatch the error text is shown. */
-static bool check_r(int r, int want, const Error *e, const char *what) {
-        char b[64];
-
-        if (r == want)
-                return check(true, "%s", what);
-        return check(false, "%s: got %d (%s) \"%s\", want %d", what, r, err_str(r, b, sizeof(b)),
-                     e->msg, want);
-}
-
-static void print_log(const char *dir) {
-        char path[512], line[512];
-        FILE *f;
-
-        snprintf(path, sizeof(path), "%s/state.log", dir);
-        f = fopen(path, "re");
-        if (!f)
-                return;
-        printf("# --- %s\n", path);
-        while (fgets(line, sizeof(line), f))
-                printf("# %s", line);
-        fclose(f);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) st;
-        (void) flag;
-        (void) ftw;
-        return remove(path) < 0 ? -1 : 0;
-}
-
-static void rm_rf(const char *dir) {
-        if (nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
-                printf("# cannot remove %s\n", dir);
-}
+#include "store-harness.h"
 
 static void msleep(long ms) {
         nanosleep(&(struct timespec){.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000}, NULL);
@@ -95,30 +39,6 @@ static void doc_done(Document *d) {
         *d = (Document){};
 }
 
-static int64_t raw_count(PGconn *raw, const char *sql, const char *param) {
-        PGresult *res = PQexecParams(raw, sql, param ? 1 : 0, NULL, (const char *const[]){param},
-                                     NULL, NULL, 0);
-        int64_t n = -1;
-
-        if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-                n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        else
-                printf("# raw query failed: %s", PQerrorMessage(raw));
-        PQclear(res);
-        return n;
-}
-
-static bool raw_exec(PGconn *raw, const char *sql, const char *param) {
-        PGresult *res = PQexecParams(raw, sql, param ? 1 : 0, NULL, (const char *const[]){param},
-                                     NULL, NULL, 0);
-        bool ok = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
-
-        if (!ok)
-                printf("# raw query failed: %s", PQerrorMessage(raw));
-        PQclear(res);
-        return ok;
-}
-
 /* Terminates the backends of an application_name and waits until they are gone. */
 static bool raw_kill(PGconn *raw, const char *app) {
         if (!raw_exec(raw,
@@ -132,28 +52,6 @@ static bool raw_kill(PGconn *raw, const char *app) {
                               app) == 0)
                         return true;
                 msleep(25);
-        }
-        return false;
-}
-
-/* Waits for a notification on channel with payload (others are skipped). */
-static bool wait_for(Store *l, const char *channel, const char *payload) {
-        for (int i = 0; i < 20; i++) {
-                Error e = ERROR_INIT;
-                char *c = NULL, *p = NULL;
-                bool match;
-                int r;
-
-                r = store_notify_wait(l, 5 * USEC_PER_SEC, &c, &p, &e);
-                if (r <= 0) {
-                        printf("# notify_wait: %d %s\n", r, e.msg);
-                        return false;
-                }
-                match = streq(c, channel) && streq(p, payload);
-                b_free(c);
-                b_free(p);
-                if (match)
-                        return true;
         }
         return false;
 }
@@ -181,11 +79,6 @@ static char *conninfo_app(const char *conninfo, const char *app) {
 static const cJSON *array_last(const cJSON *a) {
         int n = cJSON_GetArraySize(a);
         return n > 0 ? cJSON_GetArrayItem(a, n - 1) : NULL;
-}
-
-static const char *jstr(const cJSON *o, const char *key) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-        return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 static void test_migrate(Store *a, PGconn *raw) {
@@ -245,43 +138,26 @@ static void test_restart(const char *dir, const char *conninfo, EmbeddedPg **pg)
 }
 
 int main(void) {
-        char dir[] = "/tmp/berth-store-XXXXXX";
-        _cleanup_free_ char *conninfo = NULL, *ci_a = NULL, *ci_l = NULL;
+        _cleanup_free_ char *ci_a = NULL, *ci_l = NULL;
         char uuid[37] = "", uuid2[37] = "";
         Store *a = NULL, *l = NULL, *la = NULL, *lb = NULL;
-        EmbeddedPg *pg = NULL;
-        PGconn *raw = NULL;
+        StoreHarness h;
+        PGconn *raw;
         Error e = ERROR_INIT;
         ApplyOutcome out;
         int64_t gen, epoch = 0, epoch2 = 0;
         Document d1, d2, d3, d4;
         int r;
 
-        alloc_install_cjson();
-        printf("TAP version 13\n");
-
-        if (!mkdtemp(dir)) {
-                printf("Bail out! mkdtemp: %m\n");
+        if (!store_harness_start(&h, "berth-store"))
                 return 1;
-        }
-        r = embedded_pg_start(dir, &pg, &conninfo, &e);
-        if (!check_r(r, 0, &e, "embedded PostgreSQL starts")) {
-                print_log(dir);
-                rm_rf(dir);
-                return 1;
-        }
-        printf("# conninfo: %s\n", conninfo);
-
-        raw = PQconnectdb(conninfo);
-        check(PQstatus(raw) == CONNECTION_OK, "raw connection for checks");
-        ci_a = conninfo_app(conninfo, "berth-test-a");
-        ci_l = conninfo_app(conninfo, "berth-test-listen");
+        raw = h.raw;
+        ci_a = conninfo_app(h.conninfo, "berth-test-a");
+        ci_l = conninfo_app(h.conninfo, "berth-test-listen");
         check_r(store_open(ci_a, &a, &e), 0, &e, "store_open (worker session)");
         check_r(store_open(ci_l, &l, &e), 0, &e, "store_open (listener session)");
-        if (!a || !l) {
-                print_log(dir);
-                return 1;
-        }
+        if (!a || !l)
+                return store_harness_finish(&h);
         check_r(store_ping(a, &e), 0, &e, "ping");
 
         test_migrate(a, raw);
@@ -401,8 +277,8 @@ int main(void) {
         }
 
         /* --- lease and status */
-        check_r(store_open(conninfo, &la, &e), 0, &e, "open lease session A");
-        check_r(store_open(conninfo, &lb, &e), 0, &e, "open lease session B");
+        check_r(store_open(h.conninfo, &la, &e), 0, &e, "open lease session A");
+        check_r(store_open(h.conninfo, &lb, &e), 0, &e, "open lease session B");
         r = store_lease_acquire(la, "A", &epoch, &e);
         check(r == 1 && epoch >= 1, "A acquires the lease, epoch %" PRId64, epoch);
         {
@@ -621,17 +497,9 @@ int main(void) {
         store_free(a);
         store_free(l);
         store_free(lb);
-        PQfinish(raw);
+        PQfinish(raw); /* test_restart() stops the server under it */
+        h.raw = NULL;
 
-        test_restart(dir, conninfo, &pg);
-
-        if (test_failed)
-                print_log(dir);
-        pg = embedded_pg_stop(pg);
-        rm_rf(dir);
-
-        printf("1..%d\n", test_n);
-        if (test_failed)
-                printf("# %d of %d failed\n", test_failed, test_n);
-        return test_failed ? 1 : 0;
+        test_restart(h.dir, h.conninfo, &h.pg);
+        return store_harness_finish(&h);
 }

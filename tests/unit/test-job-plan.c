@@ -15,7 +15,7 @@
  *
  * plan.txt: job_plan_to_text(), the created container's entrypoint, cmd and env, then the
  * status (phase, message, last_run, nodes) and when to look again. */
-#include <dirent.h>
+#include <stddef.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <cmocka.h>
@@ -27,52 +27,10 @@
 #include "model/json-util.h"
 #include "model/units.h"
 #include "reconcilers/job/plan.h"
+#include "golden.h"
 
-#define GOLDEN_MAX_FILE (256 * 1024)
-#define TEST_UUID       "00000000-0000-4000-8000-000000000003"
-#define TEST_NOW        "2026-11-23T10:00:00Z"
-
-static const char *golden_dir;
-
-static char *read_file(const char *dir, const char *name) {
-        _cleanup_(buf_release) Buf b = BUF_INIT(GOLDEN_MAX_FILE);
-        char path[512], chunk[4096];
-        FILE *f;
-        size_t n;
-
-        snprintf(path, sizeof(path), "%s/%s", dir, name);
-        f = fopen(path, "re");
-        if (!f)
-                return NULL;
-        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-                assert_int_equal(buf_append(&b, chunk, n), 0);
-        fclose(f);
-        return buf_take(&b);
-}
-
-static const cJSON *member(const cJSON *o, const char *key) {
-        return cJSON_GetObjectItemCaseSensitive(o, key);
-}
-
-static char *dup_or_null(const cJSON *o, const char *key) {
-        const cJSON *v = member(o, key);
-        return cJSON_IsString(v) ? b_strdup(v->valuestring) : NULL;
-}
-
-static int int_or(const cJSON *o, const char *key, int dflt) {
-        const cJSON *v = member(o, key);
-        return cJSON_IsNumber(v) ? v->valueint : dflt;
-}
-
-static usec_t time_or_zero(const cJSON *o, const char *key) {
-        const cJSON *v = member(o, key);
-        usec_t t = 0;
-
-        if (!cJSON_IsString(v))
-                return 0;
-        assert_int_equal(parse_rfc3339(v->valuestring, &t), 0);
-        return t;
-}
+#define TEST_UUID "00000000-0000-4000-8000-000000000003"
+#define TEST_NOW  "2026-11-23T10:00:00Z"
 
 static void load_runs(const cJSON *j, JobObserved *o) {
         const cJSON *runs = member(j, "runs"), *it;
@@ -89,9 +47,9 @@ static void load_runs(const cJSON *j, JobObserved *o) {
                 r->state = job_run_state_from_string(cJSON_GetStringValue(member(it, "state")));
                 assert_true(r->state >= 0);
                 r->exit_code = int_or(it, "exit_code", -1);
-                r->created_at = time_or_zero(it, "created");
-                r->started_at = time_or_zero(it, "started");
-                r->finished_at = time_or_zero(it, "finished");
+                r->created_at = time_of(it, "created");
+                r->started_at = time_of(it, "started");
+                r->finished_at = time_of(it, "finished");
                 if (cJSON_IsString(t))
                         assert_int_equal(duration_parse(t->valuestring, &r->timeout), 0);
                 snprintf(r->trigger, sizeof(r->trigger), "%s",
@@ -118,9 +76,9 @@ static void load_containers(const cJSON *j, JobObserved *o) {
                 oc->index = int_or(c, "index", -1);
                 oc->exit_code = int_or(c, "exit_code", 0);
                 oc->oom_killed = cJSON_IsTrue(member(c, "oom_killed"));
-                oc->created = time_or_zero(c, "created");
-                oc->started_at = time_or_zero(c, "started");
-                oc->finished_at = time_or_zero(c, "finished");
+                oc->created = time_of(c, "created");
+                oc->started_at = time_of(c, "started");
+                oc->finished_at = time_of(c, "finished");
         }
 }
 
@@ -242,98 +200,42 @@ static void render(const JobPlan *p, Buf *out) {
                 assert_int_equal(buf_puts(out, "delete_done\n"), 0);
 }
 
-static void run_case(void **state) {
-        const char *name = *state;
-        _cleanup_free_ char *dir = NULL, *spec_text = NULL, *obs_text = NULL, *want = NULL;
-        _cleanup_json_ cJSON *obs_json = NULL;
+static bool case_plan_text(const char *name, const Document *doc, const cJSON *observed, Buf *out) {
         _cleanup_(job_spec_release) JobSpec spec = {0}, eff = {0};
         _cleanup_(job_observed_release) JobObserved obs = {0};
         _cleanup_(job_plan_release) JobPlan plan;
-        _cleanup_(buf_release) Buf got = BUF_INIT(GOLDEN_MAX_FILE);
-        const cJSON *ref_json;
-        Document *docs = NULL;
-        size_t n_docs = 0;
+        const cJSON *ref_json = member(observed, "ref");
         ResourceRef ref = {.uuid = TEST_UUID, .kind = KIND_JOB, .generation = 3};
         Error err = ERROR_INIT;
         usec_t now;
 
         job_plan_init(&plan);
-        assert_true(asprintf(&dir, "%s/%s", golden_dir, name) > 0);
-        spec_text = read_file(dir, "spec.yaml");
-        obs_text = read_file(dir, "observed.json");
-        assert_non_null(spec_text);
-        assert_non_null(obs_text);
-
-        if (documents_parse(spec_text, strlen(spec_text), &docs, &n_docs, &err) < 0)
-                fail_msg("%s: spec.yaml: %s: %s", name, err.field, err.msg);
-        assert_int_equal(n_docs, 1);
-        snprintf(ref.project, sizeof(ref.project), "%s", docs[0].project);
-        snprintf(ref.name, sizeof(ref.name), "%s", docs[0].name);
-        assert_int_equal(job_spec_from_json(docs[0].spec, &spec, &err), 0);
-        documents_free(docs, n_docs);
-
-        obs_json = cJSON_Parse(obs_text);
-        if (!obs_json)
-                fail_msg("%s: observed.json does not parse", name);
-        ref_json = member(obs_json, "ref");
+        snprintf(ref.project, sizeof(ref.project), "%s", doc->project);
+        snprintf(ref.name, sizeof(ref.name), "%s", doc->name);
+        if (job_spec_from_json(doc->spec, &spec, &err) < 0) {
+                print_error("%s: spec: %s: %s\n", name, err.field, err.msg);
+                return false;
+        }
         ref.generation = int_or(ref_json, "generation", 3);
-        ref.deleting = cJSON_IsTrue(member(ref_json, "deleting"));
-        load_observed(obs_json, &spec, &eff, &obs);
+        ref.deleting = bool_of(ref_json, "deleting");
+        load_observed(observed, &spec, &eff, &obs);
 
         assert_int_equal(parse_rfc3339(TEST_NOW, &now), 0);
-        if (job_plan(&ref, &eff, &obs, now, &plan, &err) < 0)
-                fail_msg("%s: job_plan: %s", name, err.msg);
-        render(&plan, &got);
-
-        if (getenv("BERTH_UPDATE_GOLDEN")) {
-                char path[600];
-                FILE *f;
-                snprintf(path, sizeof(path), "%s/plan.txt", dir);
-                f = fopen(path, "we");
-                assert_non_null(f);
-                fputs(buf_str(&got), f);
-                fclose(f);
-                return;
+        if (job_plan(&ref, &eff, &obs, now, &plan, &err) < 0) {
+                print_error("%s: job_plan: %s\n", name, err.msg);
+                return false;
         }
-        want = read_file(dir, "plan.txt");
-        if (!want)
-                fail_msg("%s: plan.txt missing; got:\n%s", name, buf_str(&got));
-        if (!streq(want, buf_str(&got)))
-                fail_msg("%s: plan differs\n--- want\n%s--- got\n%s", name, want, buf_str(&got));
-}
-
-static int cmp_names(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
+        render(&plan, out);
+        return true;
 }
 
 int main(int argc, char **argv) {
-        _cleanup_strv_free_ char **names = NULL;
-        struct CMUnitTest *tests;
-        struct dirent *de;
-        size_t n;
-        DIR *d;
-        int r;
+        static const GoldenSuite suite = {
+                .title = "job golden plans",
+                .default_dir = "tests/unit/golden/job",
+                .kind = KIND_JOB,
+                .plan_text = case_plan_text,
+        };
 
-        alloc_install_cjson();
-        golden_dir = argc > 1 ? argv[1] : "tests/unit/golden/job";
-        d = opendir(golden_dir);
-        if (!d) {
-                fprintf(stderr, "cannot open %s\n", golden_dir);
-                return 1;
-        }
-        while ((de = readdir(d)))
-                if (de->d_name[0] != '.' && strv_push(&names, de->d_name) < 0)
-                        return 1;
-        closedir(d);
-        n = strv_length(names);
-        qsort(names, n, sizeof(char *), cmp_names);
-        tests = b_calloc(n ? n : 1, sizeof(struct CMUnitTest));
-        if (!tests)
-                return 1;
-        for (size_t i = 0; i < n; i++)
-                tests[i] = (struct CMUnitTest){
-                        .name = names[i], .test_func = run_case, .initial_state = names[i]};
-        r = _cmocka_run_group_tests("job golden plans", tests, n, NULL, NULL);
-        b_free(tests);
-        return r;
+        return golden_run(argc, argv, &suite);
 }

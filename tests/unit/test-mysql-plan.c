@@ -19,8 +19,8 @@
  *           SHOW SLAVE STATUS under "slave"); {"error": "..."} alone: it did not answer.
  *
  * plan.txt: plan_to_text(), then each exec's argv, the failover marks, then the status. */
-#include <dirent.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <cmocka.h>
@@ -31,76 +31,10 @@
 #include "model/json-util.h"
 #include "model/mysql-ha.h"
 #include "reconcilers/mysql_ha/plan.h"
+#include "golden.h"
 
-#define GOLDEN_MAX_FILE (256 * 1024)
-#define TEST_UUID       "00000000-0000-4000-8000-000000000003"
-#define TEST_NOW        "2026-11-23T10:00:00Z"
-
-static const char *golden_dir;
-
-static char *read_file(const char *dir, const char *name) {
-        _cleanup_(buf_release) Buf b = BUF_INIT(GOLDEN_MAX_FILE);
-        char path[512], chunk[4096];
-        FILE *f;
-        size_t n;
-
-        snprintf(path, sizeof(path), "%s/%s", dir, name);
-        f = fopen(path, "re");
-        if (!f)
-                return NULL;
-        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-                assert_int_equal(buf_append(&b, chunk, n), 0);
-        fclose(f);
-        return buf_take(&b);
-}
-
-static const cJSON *member(const cJSON *o, const char *key) {
-        return cJSON_GetObjectItemCaseSensitive(o, key);
-}
-
-static const char *str_of(const cJSON *o, const char *key) {
-        return cJSON_GetStringValue(member(o, key));
-}
-
-static char *dup_or_null(const cJSON *o, const char *key) {
-        const char *s = str_of(o, key);
-        char *d;
-
-        if (!s)
-                return NULL;
-        d = b_strdup(s);
-        assert_non_null(d);
-        return d;
-}
-
-static int64_t int_or(const cJSON *o, const char *key, int64_t dflt) {
-        const cJSON *v = member(o, key);
-        return cJSON_IsNumber(v) ? (int64_t) v->valuedouble : dflt;
-}
-
-static bool bool_of(const cJSON *o, const char *key) {
-        return cJSON_IsTrue(member(o, key));
-}
-
-static usec_t time_of(const cJSON *o, const char *key) {
-        const char *s = str_of(o, key);
-        usec_t t = 0;
-
-        if (!s)
-                return 0;
-        if (parse_rfc3339(s, &t) < 0)
-                fail_msg("%s: \"%s\" is not an RFC 3339 time", key, s);
-        return t;
-}
-
-static void strv_of(const cJSON *o, const char *key, char ***ret) {
-        const cJSON *v;
-
-        cJSON_ArrayForEach(v, member(o, key)) {
-                assert_true(cJSON_IsString(v));
-                assert_int_equal(strv_push(ret, v->valuestring), 0);
-        }
-}
+#define TEST_UUID "00000000-0000-4000-8000-000000000003"
+#define TEST_NOW  "2026-11-23T10:00:00Z"
 
 static void hash_of(const ResourceRef *ref, const MysqlHaSpec *spec, const MysqlObserved *o,
                     const char *spelling, char **ret) {
@@ -199,36 +133,7 @@ static void load_observed(const cJSON *j, const ResourceRef *ref, const MysqlHaS
         }
 }
 
-static void assert_no_duplicate_keys(const cJSON *j, const char *name) {
-        const cJSON *c;
-        const char *key = NULL;
-
-        if (cJSON_IsObject(j)) {
-                assert_int_equal(json_find_duplicate_key(j, &key), 0);
-                if (key)
-                        fail_msg("%s: observed.json has \"%s\" twice in one object", name, key);
-        }
-        cJSON_ArrayForEach(c, j) {
-                assert_no_duplicate_keys(c, name);
-        }
-}
-
-static void load_ref(const cJSON *j, const Document *doc, ResourceRef *ref) {
-        const char *uuid = str_of(j, "uuid");
-
-        *ref = (ResourceRef){.kind = KIND_MYSQL_HA, .generation = int_or(j, "generation", 1)};
-        snprintf(ref->uuid, sizeof(ref->uuid), "%s", uuid ? uuid : TEST_UUID);
-        snprintf(ref->project, sizeof(ref->project), "%s", doc->project);
-        snprintf(ref->name, sizeof(ref->name), "%s", doc->name);
-        ref->deleting = bool_of(j, "deleting");
-}
-
 /* ---- writing the plan ------------------------------------------------------------------------ */
-
-static void put_words(Buf *out, char *const *l) {
-        for (char *const *s = l; s && *s; s++)
-                assert_int_equal(buf_printf(out, strchr(*s, ' ') || !**s ? " '%s'" : " %s", *s), 0);
-}
 
 static void render(const MysqlPlan *mp, Buf *out) {
         const Plan *p = &mp->plan;
@@ -256,11 +161,7 @@ static void render(const MysqlPlan *mp, Buf *out) {
                 assert_int_equal(buf_puts(out, "failover completes\n"), 0);
         if (mp->failover_aborts)
                 assert_int_equal(buf_printf(out, "request fails: %s\n", mp->failover_error), 0);
-        assert_int_equal(buf_printf(out,
-                                    "phase: %s\nmessage: %s\nreplicas: %d desired, %d running\n",
-                                    phase_to_string(st->phase), strna(st->message),
-                                    st->replicas_desired, st->replicas_running),
-                         0);
+        put_status_head(out, st);
         for (size_t i = 0; i < st->n_nodes; i++) {
                 const StatusNode *n = &st->nodes[i];
 
@@ -271,13 +172,7 @@ static void render(const MysqlPlan *mp, Buf *out) {
                         assert_int_equal(buf_printf(out, " lag %.0f s", n->lag_seconds), 0);
                 assert_int_equal(buf_putc(out, '\n'), 0);
         }
-        assert_int_equal(buf_printf(out, "requeue_after_ms: %llu\n",
-                                    (unsigned long long) (p->requeue_after / USEC_PER_MSEC)),
-                         0);
-        if (p->operation[0])
-                assert_int_equal(buf_printf(out, "operation: %s\n", p->operation), 0);
-        if (p->delete_done)
-                assert_int_equal(buf_puts(out, "delete_done\n"), 0);
+        put_plan_tail(out, p);
         if (st->extra) {
                 _cleanup_json_ cJSON *x = cJSON_Duplicate(st->extra, true);
                 char *s;
@@ -292,120 +187,39 @@ static void render(const MysqlPlan *mp, Buf *out) {
         }
 }
 
-static bool plan_matches(const char *name) {
-        _cleanup_free_ char *dir = NULL, *spec_text = NULL, *obs_text = NULL, *want = NULL;
-        _cleanup_json_ cJSON *obs_json = NULL;
+static bool case_plan_text(const char *name, const Document *doc, const cJSON *observed, Buf *out) {
         _cleanup_(mysql_ha_spec_release) MysqlHaSpec spec = {0};
         _cleanup_(mysql_observed_release) MysqlObserved obs = {0};
         _cleanup_(mysql_plan_release) MysqlPlan mp = {0};
-        _cleanup_(buf_release) Buf got = BUF_INIT(GOLDEN_MAX_FILE);
-        Document *docs = NULL;
-        size_t n_docs = 0;
         ResourceRef ref;
         Error err = ERROR_INIT;
         usec_t now = 0;
-        int r;
 
         mysql_plan_init(&mp);
         mysql_observed_init(&obs);
         assert_int_equal(parse_rfc3339(TEST_NOW, &now), 0);
-        assert_true(asprintf(&dir, "%s/%s", golden_dir, name) > 0);
-        spec_text = read_file(dir, "spec.yaml");
-        obs_text = read_file(dir, "observed.json");
-        if (!spec_text || !obs_text) {
-                print_error("%s: spec.yaml or observed.json missing\n", name);
-                return false;
-        }
-        if (documents_parse(spec_text, strlen(spec_text), &docs, &n_docs, &err) < 0) {
-                print_error("%s: spec.yaml: %s: %s\n", name, err.field, err.msg);
-                return false;
-        }
-        if (n_docs != 1 || docs[0].kind != KIND_MYSQL_HA) {
-                documents_free(docs, n_docs);
-                print_error("%s: spec.yaml is not one mysql_ha\n", name);
-                return false;
-        }
-        obs_json = cJSON_Parse(obs_text);
-        if (!obs_json) {
-                documents_free(docs, n_docs);
-                print_error("%s: observed.json does not parse\n", name);
-                return false;
-        }
-        assert_no_duplicate_keys(obs_json, name);
-        load_ref(member(obs_json, "ref"), &docs[0], &ref);
-        r = mysql_ha_spec_from_json(docs[0].spec, &spec, &err);
-        documents_free(docs, n_docs);
-        if (r < 0) {
+        golden_ref_init(&ref, KIND_MYSQL_HA, member(observed, "ref"), doc, TEST_UUID);
+        if (mysql_ha_spec_from_json(doc->spec, &spec, &err) < 0) {
                 print_error("%s: spec: %s: %s\n", name, err.field, err.msg);
                 return false;
         }
-        load_observed(obs_json, &ref, &spec, &obs);
+        load_observed(observed, &ref, &spec, &obs);
         if (mysql_plan(&ref, &spec, &obs, now, &mp, &err) < 0) {
                 print_error("%s: mysql_plan: %s\n", name, err.msg);
                 return false;
         }
-        render(&mp, &got);
-
-        if (getenv("BERTH_UPDATE_GOLDEN")) {
-                char path[600];
-                FILE *f;
-
-                snprintf(path, sizeof(path), "%s/plan.txt", dir);
-                f = fopen(path, "we");
-                assert_non_null(f);
-                fputs(buf_str(&got), f);
-                fclose(f);
-                return true;
-        }
-        want = read_file(dir, "plan.txt");
-        if (!want) {
-                print_error("%s: plan.txt missing; got:\n%s", name, buf_str(&got));
-                return false;
-        }
-        if (!streq(want, buf_str(&got))) {
-                print_error("%s: plan differs\n--- want\n%s--- got\n%s", name, want, buf_str(&got));
-                return false;
-        }
+        render(&mp, out);
         return true;
 }
 
-static void run_case(void **state) {
-        if (!plan_matches(*state))
-                fail();
-}
-
-static int cmp_names(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 int main(int argc, char **argv) {
-        _cleanup_strv_free_ char **names = NULL;
-        struct CMUnitTest *tests;
-        struct dirent *de;
-        size_t n;
-        DIR *d;
-        int r;
+        static const GoldenSuite suite = {
+                .title = "mysql_ha golden plans",
+                .default_dir = "tests/unit/golden/mysql_ha",
+                .kind = KIND_MYSQL_HA,
+                .unique_keys = true,
+                .plan_text = case_plan_text,
+        };
 
-        alloc_install_cjson();
-        golden_dir = argc > 1 ? argv[1] : "tests/unit/golden/mysql_ha";
-        d = opendir(golden_dir);
-        if (!d) {
-                fprintf(stderr, "cannot open %s\n", golden_dir);
-                return 1;
-        }
-        while ((de = readdir(d)))
-                if (de->d_name[0] != '.' && strv_push(&names, de->d_name) < 0)
-                        return 1;
-        closedir(d);
-        n = strv_length(names);
-        qsort(names, n, sizeof(char *), cmp_names);
-        tests = b_calloc(n ? n : 1, sizeof(struct CMUnitTest));
-        if (!tests)
-                return 1;
-        for (size_t i = 0; i < n; i++)
-                tests[i] = (struct CMUnitTest){
-                        .name = names[i], .test_func = run_case, .initial_state = names[i]};
-        r = _cmocka_run_group_tests("mysql_ha golden plans", tests, n, NULL, NULL);
-        b_free(tests);
-        return r;
+        return golden_run(argc, argv, &suite);
 }

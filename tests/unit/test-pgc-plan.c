@@ -22,8 +22,8 @@
  *
  * plan.txt: plan_to_text(), what the one-line form leaves out (an exec's argv, the paths of
  * files put), the status, the records of leader changes, then the status's extra members. */
-#include <dirent.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <cmocka.h>
@@ -34,67 +34,10 @@
 #include "model/json-util.h"
 #include "model/pg-cluster.h"
 #include "reconcilers/pg_cluster/plan.h"
+#include "golden.h"
 
-#define GOLDEN_MAX_FILE (256 * 1024)
-#define TEST_UUID       "00000000-0000-4000-8000-000000000003"
-#define TEST_NOW        "2026-11-23T10:00:00Z"
-
-static const char *golden_dir;
-
-static char *read_file(const char *dir, const char *name) {
-        _cleanup_(buf_release) Buf b = BUF_INIT(GOLDEN_MAX_FILE);
-        char path[512], chunk[4096];
-        FILE *f;
-        size_t n;
-
-        snprintf(path, sizeof(path), "%s/%s", dir, name);
-        f = fopen(path, "re");
-        if (!f)
-                return NULL;
-        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-                assert_int_equal(buf_append(&b, chunk, n), 0);
-        fclose(f);
-        return buf_take(&b);
-}
-
-static const cJSON *member(const cJSON *o, const char *key) {
-        return cJSON_GetObjectItemCaseSensitive(o, key);
-}
-
-static const char *str_of(const cJSON *o, const char *key) {
-        return cJSON_GetStringValue(member(o, key));
-}
-
-static char *dup_or_null(const cJSON *o, const char *key) {
-        const char *s = str_of(o, key);
-        char *d;
-
-        if (!s)
-                return NULL;
-        d = b_strdup(s);
-        assert_non_null(d);
-        return d;
-}
-
-static int64_t int_or(const cJSON *o, const char *key, int64_t dflt) {
-        const cJSON *v = member(o, key);
-        return cJSON_IsNumber(v) ? (int64_t) v->valuedouble : dflt;
-}
-
-static bool bool_of(const cJSON *o, const char *key) {
-        return cJSON_IsTrue(member(o, key));
-}
-
-static usec_t time_of(const cJSON *o, const char *key) {
-        const char *s = str_of(o, key);
-        usec_t t = 0;
-
-        if (!s)
-                return 0;
-        if (parse_rfc3339(s, &t) < 0)
-                fail_msg("%s: \"%s\" is not an RFC 3339 time", key, s);
-        return t;
-}
+#define TEST_UUID "00000000-0000-4000-8000-000000000003"
+#define TEST_NOW  "2026-11-23T10:00:00Z"
 
 static void wanted_hash(const ResourceRef *ref, const PgClusterSpec *spec, const PgcObserved *o,
                         const char *role, int index, char ret[65]) {
@@ -232,19 +175,8 @@ static void load_observed(const cJSON *j, const ResourceRef *ref, const PgCluste
 }
 
 static void load_ref(const cJSON *j, const Document *doc, ResourceRef *ref) {
-        const char *uuid = str_of(j, "uuid");
-
-        *ref = (ResourceRef){.kind = KIND_PG_CLUSTER, .generation = int_or(j, "generation", 1)};
-        snprintf(ref->uuid, sizeof(ref->uuid), "%s", uuid ? uuid : TEST_UUID);
-        snprintf(ref->project, sizeof(ref->project), "%s", doc->project);
-        snprintf(ref->name, sizeof(ref->name), "%s", doc->name);
-        ref->deleting = bool_of(j, "deleting");
+        golden_ref_init(ref, KIND_PG_CLUSTER, j, doc, TEST_UUID);
         ref->restart_after = time_of(j, "restart_after");
-}
-
-static void put_words(Buf *out, char *const *l) {
-        for (char *const *s = l; s && *s; s++)
-                assert_int_equal(buf_printf(out, strchr(*s, ' ') || !**s ? " '%s'" : " %s", *s), 0);
 }
 
 static void render(const Plan *p, const PgcNotes *notes, const char *problem, Buf *out) {
@@ -267,11 +199,7 @@ static void render(const Plan *p, const PgcNotes *notes, const char *problem, Bu
                         assert_int_equal(buf_putc(out, '\n'), 0);
                 }
         }
-        assert_int_equal(buf_printf(out,
-                                    "phase: %s\nmessage: %s\nreplicas: %d desired, %d running\n",
-                                    phase_to_string(st->phase), strna(st->message),
-                                    st->replicas_desired, st->replicas_running),
-                         0);
+        put_status_head(out, st);
         for (size_t i = 0; i < st->n_nodes; i++) {
                 const StatusNode *n = &st->nodes[i];
 
@@ -283,13 +211,7 @@ static void render(const Plan *p, const PgcNotes *notes, const char *problem, Bu
                                          0);
                 assert_int_equal(buf_putc(out, '\n'), 0);
         }
-        assert_int_equal(buf_printf(out, "requeue_after_ms: %llu\n",
-                                    (unsigned long long) (p->requeue_after / USEC_PER_MSEC)),
-                         0);
-        if (p->operation[0])
-                assert_int_equal(buf_printf(out, "operation: %s\n", p->operation), 0);
-        if (p->delete_done)
-                assert_int_equal(buf_puts(out, "delete_done\n"), 0);
+        put_plan_tail(out, p);
         for (size_t i = 0; i < notes->n_records; i++) {
                 const PgcRecord *r = &notes->records[i];
 
@@ -321,56 +243,26 @@ static void render(const Plan *p, const PgcNotes *notes, const char *problem, Bu
         }
 }
 
-static bool plan_matches(const char *name) {
-        _cleanup_free_ char *dir = NULL, *spec_text = NULL, *obs_text = NULL, *want = NULL;
-        _cleanup_json_ cJSON *obs_json = NULL;
+static bool case_plan_text(const char *name, const Document *doc, const cJSON *observed, Buf *out) {
         _cleanup_(pg_cluster_spec_release) PgClusterSpec spec = {};
         _cleanup_(pgc_observed_release) PgcObserved obs = {};
         _cleanup_(pgc_notes_release) PgcNotes notes = {};
         _cleanup_(plan_release) Plan plan;
-        _cleanup_(buf_release) Buf got = BUF_INIT(GOLDEN_MAX_FILE);
-        Document *docs = NULL;
-        size_t n_docs = 0;
         ResourceRef ref;
         Error err = ERROR_INIT;
         const char *problem;
         usec_t now = 0;
-        int r;
 
         plan_init(&plan);
         assert_int_equal(parse_rfc3339(TEST_NOW, &now), 0);
-        assert_true(asprintf(&dir, "%s/%s", golden_dir, name) > 0);
-        spec_text = read_file(dir, "spec.yaml");
-        obs_text = read_file(dir, "observed.json");
-        if (!spec_text || !obs_text) {
-                print_error("%s: spec.yaml or observed.json missing\n", name);
-                return false;
-        }
-        if (documents_parse(spec_text, strlen(spec_text), &docs, &n_docs, &err) < 0) {
-                print_error("%s: spec.yaml: %s: %s\n", name, err.field, err.msg);
-                return false;
-        }
-        if (n_docs != 1 || docs[0].kind != KIND_PG_CLUSTER) {
-                documents_free(docs, n_docs);
-                print_error("%s: spec.yaml is not one pg_cluster\n", name);
-                return false;
-        }
-        obs_json = cJSON_Parse(obs_text);
-        if (!obs_json) {
-                documents_free(docs, n_docs);
-                print_error("%s: observed.json does not parse\n", name);
-                return false;
-        }
-        load_ref(member(obs_json, "ref"), &docs[0], &ref);
-        r = pg_cluster_spec_from_json(docs[0].spec, &spec, &err);
-        documents_free(docs, n_docs);
-        if (r < 0) {
+        load_ref(member(observed, "ref"), doc, &ref);
+        if (pg_cluster_spec_from_json(doc->spec, &spec, &err) < 0) {
                 print_error("%s: spec: %s: %s\n", name, err.field, err.msg);
                 return false;
         }
-        load_observed(obs_json, &ref, &spec, &obs);
+        load_observed(observed, &ref, &spec, &obs);
         problem = pgc_request_problem(&spec, &obs);
-        if (member(obs_json, "fast")) {
+        if (member(observed, "fast")) {
                 /* The fast path alone (reconcile.c runs it before asking the members). */
                 char reason[160];
 
@@ -378,48 +270,22 @@ static bool plan_matches(const char *name) {
                         print_error("%s: pgc_plan_release failed\n", name);
                         return false;
                 }
-                assert_int_equal(buf_printf(&got, "fast: %s\n", reason[0] ? reason : "-"), 0);
-                assert_int_equal(plan_to_text(&plan, &got), 0);
+                assert_int_equal(buf_printf(out, "fast: %s\n", reason[0] ? reason : "-"), 0);
+                assert_int_equal(plan_to_text(&plan, out), 0);
                 for (size_t i = 0; i < plan.n_actions; i++)
                         if (plan.actions[i].type == ACTION_EXEC) {
-                                assert_int_equal(buf_printf(&got, "[%zu] argv:", i + 1), 0);
-                                put_words(&got, plan.actions[i].argv);
-                                assert_int_equal(buf_putc(&got, '\n'), 0);
+                                assert_int_equal(buf_printf(out, "[%zu] argv:", i + 1), 0);
+                                put_words(out, plan.actions[i].argv);
+                                assert_int_equal(buf_putc(out, '\n'), 0);
                         }
-        } else {
-                if (pgc_plan(&ref, &spec, &obs, now, &plan, &notes, &err) < 0) {
-                        print_error("%s: pgc_plan: %s\n", name, err.msg);
-                        return false;
-                }
-                render(&plan, &notes, problem, &got);
-        }
-
-        if (getenv("BERTH_UPDATE_GOLDEN")) {
-                char path[600];
-                FILE *f;
-
-                snprintf(path, sizeof(path), "%s/plan.txt", dir);
-                f = fopen(path, "we");
-                assert_non_null(f);
-                fputs(buf_str(&got), f);
-                fclose(f);
                 return true;
         }
-        want = read_file(dir, "plan.txt");
-        if (!want) {
-                print_error("%s: plan.txt missing; got:\n%s", name, buf_str(&got));
+        if (pgc_plan(&ref, &spec, &obs, now, &plan, &notes, &err) < 0) {
+                print_error("%s: pgc_plan: %s\n", name, err.msg);
                 return false;
         }
-        if (!streq(want, buf_str(&got))) {
-                print_error("%s: plan differs\n--- want\n%s--- got\n%s", name, want, buf_str(&got));
-                return false;
-        }
+        render(&plan, &notes, problem, out);
         return true;
-}
-
-static void run_case(void **state) {
-        if (!plan_matches(*state))
-                fail();
 }
 
 /* ---- the parsers --------------------------------------------------------------------------------
@@ -561,45 +427,22 @@ static void test_patroni_yaml(void **state) {
         assert_int_equal(pgc_haproxy_cfg(&ref, &spec, &cfg), -EINVAL);
 }
 
-static int cmp_names(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 int main(int argc, char **argv) {
-        _cleanup_strv_free_ char **names = NULL;
+        static const GoldenSuite suite = {
+                .title = "pg_cluster golden plans",
+                .default_dir = "tests/unit/golden/pg_cluster",
+                .kind = KIND_PG_CLUSTER,
+                .plan_text = case_plan_text,
+        };
         const struct CMUnitTest parsers[] = {
                 cmocka_unit_test(test_cluster_parser),
                 cmocka_unit_test(test_proxy_csv),
                 cmocka_unit_test(test_status_parser),
                 cmocka_unit_test(test_patroni_yaml),
         };
-        struct CMUnitTest *tests;
-        struct dirent *de;
-        size_t n;
-        DIR *d;
         int r;
 
-        alloc_install_cjson();
-        golden_dir = argc > 1 ? argv[1] : "tests/unit/golden/pg_cluster";
-        d = opendir(golden_dir);
-        if (!d) {
-                fprintf(stderr, "cannot open %s\n", golden_dir);
-                return 1;
-        }
-        while ((de = readdir(d)))
-                if (de->d_name[0] != '.' && strv_push(&names, de->d_name) < 0)
-                        return 1;
-        closedir(d);
-        n = strv_length(names);
-        qsort(names, n, sizeof(char *), cmp_names);
-        tests = b_calloc(n ? n : 1, sizeof(struct CMUnitTest));
-        if (!tests)
-                return 1;
-        for (size_t i = 0; i < n; i++)
-                tests[i] = (struct CMUnitTest){
-                        .name = names[i], .test_func = run_case, .initial_state = names[i]};
-        r = _cmocka_run_group_tests("pg_cluster golden plans", tests, n, NULL, NULL);
-        b_free(tests);
+        r = golden_run(argc, argv, &suite);
         r |= cmocka_run_group_tests(parsers, NULL, NULL);
         return r;
 }

@@ -2,7 +2,7 @@
 /* Golden tests of the docker_service planner: for each case directory under
  * tests/unit/golden/docker_service/, spec.yaml + observed.json → plan.txt. The planner is pure,
  * so these run without Docker. BERTH_UPDATE_GOLDEN=1 rewrites plan.txt. */
-#include <dirent.h>
+#include <stddef.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <cmocka.h>
@@ -13,37 +13,9 @@
 #include "model/json-util.h"
 #include "model/service.h"
 #include "reconcilers/docker_service/service.h"
+#include "golden.h"
 
-#define GOLDEN_MAX_FILE (256 * 1024)
-#define TEST_UUID       "00000000-0000-4000-8000-000000000001"
-
-static const char *golden_dir;
-
-static char *read_file(const char *dir, const char *name) {
-        _cleanup_(buf_release) Buf b = BUF_INIT(GOLDEN_MAX_FILE);
-        char path[512], chunk[4096];
-        FILE *f;
-        size_t n;
-
-        snprintf(path, sizeof(path), "%s/%s", dir, name);
-        f = fopen(path, "re");
-        if (!f)
-                return NULL;
-        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-                assert_int_equal(buf_append(&b, chunk, n), 0);
-        fclose(f);
-        return buf_take(&b);
-}
-
-static char *dup_or_null(const cJSON *o, const char *key) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-        return cJSON_IsString(v) ? b_strdup(v->valuestring) : NULL;
-}
-
-static int int_or(const cJSON *o, const char *key, int dflt) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-        return cJSON_IsNumber(v) ? v->valueint : dflt;
-}
+#define TEST_UUID "00000000-0000-4000-8000-000000000001"
 
 /* observed.json: {"deleting": bool, "network_exists": bool, "volumes": [names], "containers":
  * [{name, id, state, health, index, role, config_hash: "current"|"stale"|"none", exit_code,
@@ -193,94 +165,40 @@ static void render(const Plan *p, const DeployOutcome *d, Buf *out) {
         }
 }
 
-static void run_case(void **state) {
-        const char *name = *state;
-        _cleanup_free_ char *dir = NULL, *spec_text = NULL, *obs_text = NULL, *want = NULL;
-        _cleanup_json_ cJSON *obs_json = NULL;
+static bool case_plan_text(const char *name, const Document *doc, const cJSON *observed, Buf *out) {
         _cleanup_(service_spec_release) ServiceSpec spec = {0};
         _cleanup_(service_observed_release) ServiceObserved obs = {0};
         _cleanup_(plan_release) Plan plan;
-        _cleanup_(buf_release) Buf got = BUF_INIT(GOLDEN_MAX_FILE);
-        Document *docs = NULL;
-        size_t n_docs = 0;
         ResourceRef ref = {.uuid = TEST_UUID, .kind = KIND_DOCKER_SERVICE, .generation = 3};
         Error err = ERROR_INIT;
         DeployOutcome deploy = {0};
 
         plan_init(&plan);
-        assert_true(asprintf(&dir, "%s/%s", golden_dir, name) > 0);
-        spec_text = read_file(dir, "spec.yaml");
-        obs_text = read_file(dir, "observed.json");
-        assert_non_null(spec_text);
-        assert_non_null(obs_text);
-
-        if (documents_parse(spec_text, strlen(spec_text), &docs, &n_docs, &err) < 0)
-                fail_msg("%s: spec.yaml: %s: %s", name, err.field, err.msg);
-        assert_int_equal(n_docs, 1);
-        snprintf(ref.project, sizeof(ref.project), "%s", docs[0].project);
-        snprintf(ref.name, sizeof(ref.name), "%s", docs[0].name);
-        assert_int_equal(service_spec_from_json(docs[0].spec, &spec, &err), 0);
-        documents_free(docs, n_docs);
-
-        obs_json = cJSON_Parse(obs_text);
-        assert_non_null(obs_json);
-        ref.deleting = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obs_json, "deleting"));
-        ref.restart_after = (uint64_t) int_or(obs_json, "restart_after", 0) * USEC_PER_SEC;
-        load_observed(obs_json, &ref, &spec, &obs);
-
-        if (service_plan(&ref, &spec, &obs, 1700000000 * USEC_PER_SEC, &plan, &deploy, &err) < 0)
-                fail_msg("%s: service_plan: %s", name, err.msg);
-        render(&plan, &deploy, &got);
-
-        if (getenv("BERTH_UPDATE_GOLDEN")) {
-                char path[600];
-                FILE *f;
-                snprintf(path, sizeof(path), "%s/plan.txt", dir);
-                f = fopen(path, "we");
-                assert_non_null(f);
-                fputs(buf_str(&got), f);
-                fclose(f);
-                return;
+        snprintf(ref.project, sizeof(ref.project), "%s", doc->project);
+        snprintf(ref.name, sizeof(ref.name), "%s", doc->name);
+        if (service_spec_from_json(doc->spec, &spec, &err) < 0) {
+                print_error("%s: spec: %s: %s\n", name, err.field, err.msg);
+                return false;
         }
-        want = read_file(dir, "plan.txt");
-        if (!want)
-                fail_msg("%s: plan.txt missing; got:\n%s", name, buf_str(&got));
-        if (!streq(want, buf_str(&got)))
-                fail_msg("%s: plan differs\n--- want\n%s--- got\n%s", name, want, buf_str(&got));
-}
+        ref.deleting = bool_of(observed, "deleting");
+        ref.restart_after = (uint64_t) int_or(observed, "restart_after", 0) * USEC_PER_SEC;
+        load_observed(observed, &ref, &spec, &obs);
 
-static int cmp_names(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
+        if (service_plan(&ref, &spec, &obs, 1700000000 * USEC_PER_SEC, &plan, &deploy, &err) < 0) {
+                print_error("%s: service_plan: %s\n", name, err.msg);
+                return false;
+        }
+        render(&plan, &deploy, out);
+        return true;
 }
 
 int main(int argc, char **argv) {
-        _cleanup_strv_free_ char **names = NULL;
-        struct CMUnitTest *tests;
-        struct dirent *de;
-        size_t n;
-        DIR *d;
-        int r;
+        static const GoldenSuite suite = {
+                .title = "docker_service golden plans",
+                .default_dir = "tests/unit/golden/docker_service",
+                .kind = KIND_DOCKER_SERVICE,
+                .plan_text = case_plan_text,
+        };
 
-        alloc_install_cjson();
-        golden_dir = argc > 1 ? argv[1] : "tests/unit/golden/docker_service";
-        d = opendir(golden_dir);
-        if (!d) {
-                fprintf(stderr, "cannot open %s\n", golden_dir);
-                return 1;
-        }
-        while ((de = readdir(d)))
-                if (de->d_name[0] != '.' && strv_push(&names, de->d_name) < 0)
-                        return 1;
-        closedir(d);
-        n = strv_length(names);
-        qsort(names, n, sizeof(char *), cmp_names);
-        tests = b_calloc(n ? n : 1, sizeof(struct CMUnitTest));
-        if (!tests)
-                return 1;
-        for (size_t i = 0; i < n; i++)
-                tests[i] = (struct CMUnitTest){
-                        .name = names[i], .test_func = run_case, .initial_state = names[i]};
-        r = _cmocka_run_group_tests("docker_service golden plans", tests, n, NULL, NULL);
-        b_free(tests);
-        return r;
+        return golden_run(argc, argv, &suite);
 }
