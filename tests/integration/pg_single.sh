@@ -130,12 +130,23 @@ check "resume: the application connects" wait_until 60 answers "$HP" shopdb shop
 check "resume: the rows are still there" test "$(sql 'SELECT count(*), sum(id) FROM t' 2>&1)" = "100|5050"
 check "resume: the parameters are still there" test "$(sql 'SHOW max_connections' 2>&1)" = 42
 
-# ---- delete ----
+# ---- delete (soft), restore, purge ----
 berth delete pg_single $N --project "$PROJECT" >/dev/null 2>&1 || true
-gone() { [[ -z $(containers) ]] && ! docker network inspect "$NET" >/dev/null 2>&1; }
-check "delete: containers and network gone" wait_until 120 gone
-api_forgot() { ! berth get pg_single $N --project "$PROJECT" >/dev/null 2>&1; }
-check "delete: the resource is gone from the API" wait_until 60 api_forgot
+no_containers() { [[ -z $(containers) ]]; }
+check "delete: the containers go" wait_until 120 no_containers
+deleted() { [[ $(phase_of pg_single $N) == DELETED ]]; }
+check "delete: phase DELETED" wait_until 60 deleted
+kept() { docker volume ls -q --filter "label=berth.project=$PROJECT" | grep -q -- "-data-0$"; }
+check "delete: the data volume is kept" kept
 port_closed() { ! (exec 9<>"/dev/tcp/127.0.0.1/$HP") 2>/dev/null; }
 check "delete: nothing listens on the port any more" wait_until 30 port_closed
+berth do pg_single $N restore --project "$PROJECT" >/dev/null 2>&1 || true
+check "restore of the deleted database: RUNNING" wait_until 120 converged $N
+check "... with its rows" test "$(sql 'SELECT count(*), sum(id) FROM t' 2>&1)" = "100|5050"
+berth do pg_single $N purge --project "$PROJECT" >/dev/null 2>&1 || true
+gone() { [[ -z $(containers) ]] && ! docker network inspect "$NET" >/dev/null 2>&1 &&
+        [[ -z $(docker volume ls -q --filter "label=berth.project=$PROJECT") ]]; }
+check "purge: containers, network and volumes gone" wait_until 120 gone
+api_forgot() { ! berth get pg_single $N --project "$PROJECT" >/dev/null 2>&1; }
+check "purge: the resource is gone from the API" wait_until 60 api_forgot
 finish
