@@ -15,16 +15,13 @@ typedef struct ReasonStatus {
 
 static const ReasonStatus reason_table[] = {
         /* The body is not a set of documents at all, or a parameter is malformed. */
-        {"INVALID_YAML", 400},       {"INVALID_JSON", 400},
-        {"NO_DOCUMENTS", 400},       {"INVALID_PARAMETER", 400},
-        {"BAD_REQUEST", 400},        {"ROUTE_NOT_FOUND", 404},
-        {"RESOURCE_NOT_FOUND", 404}, {"ACTION_NOT_SUPPORTED", 404},
-        {"METHOD_NOT_ALLOWED", 405}, {"RESOURCE_DELETING", 409},
-        {"PAYLOAD_TOO_LARGE", 413},  {"NOT_READY", 503},
-        {"TOO_MANY_STREAMS", 503},   {"UNAVAILABLE", 503},
-        {"INTERNAL", 500},           {"UNAUTHENTICATED", 401},
-        {"FORBIDDEN", 403},          {"USER_NOT_FOUND", 404},
-        {"TOKEN_NOT_FOUND", 404},    {"TOO_MANY_REQUESTS", 429},
+        {"INVALID_YAML", 400},       {"INVALID_JSON", 400},         {"NO_DOCUMENTS", 400},
+        {"INVALID_PARAMETER", 400},  {"BAD_REQUEST", 400},          {"ROUTE_NOT_FOUND", 404},
+        {"RESOURCE_NOT_FOUND", 404}, {"ACTION_NOT_SUPPORTED", 404}, {"METHOD_NOT_ALLOWED", 405},
+        {"RESOURCE_DELETING", 409},  {"NAME_TAKEN", 409},           {"PAYLOAD_TOO_LARGE", 413},
+        {"NOT_READY", 503},          {"TOO_MANY_STREAMS", 503},     {"UNAVAILABLE", 503},
+        {"INTERNAL", 500},           {"UNAUTHENTICATED", 401},      {"FORBIDDEN", 403},
+        {"USER_NOT_FOUND", 404},     {"TOKEN_NOT_FOUND", 404},      {"TOO_MANY_REQUESTS", 429},
         {"QUOTA_EXCEEDED", 422},     {"NO_PREVIOUS_REVISION", 409},
 };
 

@@ -288,3 +288,17 @@ int container_config_add_volume(ContainerConfig *c, const char *volume, const ch
         n->target = b_strdup(target);
         return n->type && n->source && n->target ? 0 : -ENOMEM;
 }
+
+int container_config_add_secret_env(ContainerConfig *c, const char *secret, int64_t version,
+                                    const char *env) {
+        ContainerSecret *n = b_realloc(c->secrets, (c->n_secrets + 1) * sizeof(*n));
+
+        if (!n)
+                return -ENOMEM;
+        c->secrets = n;
+        n = &c->secrets[c->n_secrets++];
+        *n = (ContainerSecret){.version = version};
+        n->secret = b_strdup(secret);
+        n->env = b_strdup(env);
+        return n->secret && n->env ? 0 : -ENOMEM;
+}

@@ -105,5 +105,8 @@ int container_config_add_file(ContainerConfig *c, const char *path, const char *
 /* A secret delivered as a 0400 file at path (ContainerSecret.path). */
 int container_config_add_secret_file(ContainerConfig *c, const char *secret, int64_t version,
                                      const char *path) _warn_unused_result_;
+/* A secret delivered as env `env`=value at create time. */
+int container_config_add_secret_env(ContainerConfig *c, const char *secret, int64_t version,
+                                    const char *env) _warn_unused_result_;
 int container_config_add_volume(ContainerConfig *c, const char *volume, const char *target,
                                 bool read_only) _warn_unused_result_;

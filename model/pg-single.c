@@ -48,6 +48,13 @@ void pg_single_spec_release(PgSingleSpec *s) {
         s->maintenance.window = mfree(s->maintenance.window);
         s->maintenance.vacuum_analyze = mfree(s->maintenance.vacuum_analyze);
         s->restore_from = mfree(s->restore_from);
+        s->backup.s3_bucket = mfree(s->backup.s3_bucket);
+        s->backup.s3_endpoint = mfree(s->backup.s3_endpoint);
+        s->backup.s3_region = mfree(s->backup.s3_region);
+        s->backup.s3_path = mfree(s->backup.s3_path);
+        s->backup.s3_uri_style = mfree(s->backup.s3_uri_style);
+        s->backup.s3_access_key_secret = mfree(s->backup.s3_access_key_secret);
+        s->backup.s3_secret_key_secret = mfree(s->backup.s3_secret_key_secret);
         pg_action_release(&s->restore_target);
 }
 
@@ -268,6 +275,39 @@ static int get_lag(const cJSON *spec, PgSingleSpec *s, Error *e) {
         return 0;
 }
 
+static int get_s3(const cJSON *backup, PgBackupSpec *b, Error *e) {
+        const cJSON *repo = member(backup, "repository");
+        int r;
+
+        if (!repo || !member(repo, "bucket"))
+                return 0;
+        r = get_string(repo, "bucket", "spec.backup.repository.bucket", NULL, &b->s3_bucket, e);
+        if (r >= 0)
+                r = get_string(repo, "endpoint", "spec.backup.repository.endpoint", NULL,
+                               &b->s3_endpoint, e);
+        if (r >= 0)
+                r = get_string(repo, "region", "spec.backup.repository.region", "us-east-1",
+                               &b->s3_region, e);
+        if (r >= 0)
+                r = get_string(repo, "path", "spec.backup.repository.path", "/pgbackrest",
+                               &b->s3_path, e);
+        if (r >= 0)
+                r = get_string(repo, "uri_style", "spec.backup.repository.uri_style", "path",
+                               &b->s3_uri_style, e);
+        if (r >= 0)
+                r = get_bool(repo, "verify_tls", "spec.backup.repository.verify_tls", true,
+                             &b->s3_verify_tls, e);
+        if (r >= 0)
+                r = get_string(member(repo, "access_key"), "secret",
+                               "spec.backup.repository.access_key", NULL, &b->s3_access_key_secret,
+                               e);
+        if (r >= 0)
+                r = get_string(member(repo, "secret_key"), "secret",
+                               "spec.backup.repository.secret_key", NULL, &b->s3_secret_key_secret,
+                               e);
+        return r;
+}
+
 static int get_backup(const cJSON *spec, PgSingleSpec *s, Error *e) {
         const cJSON *b;
         int r;
@@ -284,6 +324,8 @@ static int get_backup(const cJSON *spec, PgSingleSpec *s, Error *e) {
                             PG_DEFAULT_RETENTION_DAYS, &s->backup.retention_days, e);
         if (r >= 0)
                 r = get_bool(b, "pitr", "spec.backup.pitr", false, &s->backup.pitr, e);
+        if (r >= 0)
+                r = get_s3(b, &s->backup, e);
         return r;
 }
 

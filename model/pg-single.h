@@ -33,6 +33,10 @@ typedef struct PgBackupSpec {
         char *schedule; /* "daily", "hourly" or a five-field cron expression (UTC) */
         int retention_days;
         bool pitr; /* restore to any second (WAL kept), not only to a backup's end */
+        /* An S3-compatible repository instead of the backup volume (s3_bucket set). */
+        char *s3_bucket, *s3_endpoint, *s3_region, *s3_path, *s3_uri_style;
+        bool s3_verify_tls;
+        char *s3_access_key_secret, *s3_secret_key_secret;
 } PgBackupSpec;
 
 typedef struct PgMaintenanceSpec {

@@ -774,8 +774,95 @@ int pgv_schedule(const cJSON *v, const char *field, char *buf, size_t n, Error *
         return 0;
 }
 
+/* {secret: NAME} naming a berth secret of the project. */
+static int v_secret_ref(const cJSON *v, const char *field, cJSON *out, const char *key, Error *e) {
+        static const char *const known[] = {"secret", NULL};
+        const char *name;
+        cJSON *o;
+        int r;
+
+        if (!v)
+                return verr(e, -EINVAL, R_REQUIRED, field, "is required: {secret: NAME}");
+        r = check_map(v, field, known, NULL, NULL, e);
+        if (r >= 0)
+                r = want_string(spec_member(v, "secret"), path_key(field, "secret").s, NAME_MAX_LEN,
+                                &name, e);
+        if (r < 0)
+                return r;
+        if (!name_is_valid(name))
+                return verr(e, -EINVAL, R_INVALID_NAME, path_key(field, "secret").s,
+                            "\"%s\" is not a secret name", name);
+        o = cJSON_AddObjectToObject(out, key);
+        if (!o)
+                return -ENOMEM;
+        return add_string(o, "secret", name);
+}
+
+/* An S3-compatible bucket for pgBackRest: where (endpoint, bucket, region, path), how (path or
+ * host style URIs, TLS verification), and with which keys (berth secrets, delivered to the
+ * container's environment, never written in a file). */
+static int v_s3(const cJSON *v, cJSON *o, Error *e) {
+        static const char *const styles[] = {"path", "host", NULL};
+        const char *bucket, *endpoint, *region = "us-east-1", *path = "/pgbackrest",
+                                       *style = "path";
+        bool verify = true;
+        const cJSON *f;
+        int r;
+
+        if (!spec_member(v, "bucket") || !spec_member(v, "endpoint"))
+                return verr(e, -EINVAL, R_REQUIRED, "spec.backup.repository",
+                            "an s3 repository needs bucket and endpoint");
+        r = want_string(spec_member(v, "bucket"), "spec.backup.repository.bucket", 63, &bucket, e);
+        if (r >= 0 && strlen(bucket) < 3)
+                r = verr(e, -EINVAL, R_INVALID_VALUE, "spec.backup.repository.bucket",
+                         "\"%s\" is too short for a bucket name", bucket);
+        if (r >= 0)
+                r = want_string(spec_member(v, "endpoint"), "spec.backup.repository.endpoint", 253,
+                                &endpoint, e);
+        if (r >= 0 && (f = spec_member(v, "region")))
+                r = want_string(f, "spec.backup.repository.region", 64, &region, e);
+        if (r >= 0 && (f = spec_member(v, "path")))
+                r = want_string(f, "spec.backup.repository.path", 256, &path, e);
+        if (r >= 0 && path[0] != '/')
+                r = verr(e, -EINVAL, R_INVALID_VALUE, "spec.backup.repository.path",
+                         "must start with /");
+        if (r >= 0 && (f = spec_member(v, "uri_style")))
+                r = want_enum(f, "spec.backup.repository.uri_style", styles, &style, e);
+        if (r >= 0)
+                r = pgv_optional_bool(v, "verify_tls", "spec.backup.repository.verify_tls", true,
+                                      &verify, e);
+        if (r < 0)
+                return r;
+        /* Plain words only: the values go into pgbackrest.conf as they are. */
+        for (const char *const *w = (const char *const[]){bucket, endpoint, region, path, NULL}; *w;
+             w++)
+                if (strpbrk(*w, " \t\r\n#=\"'\\"))
+                        return verr(e, -EINVAL, R_INVALID_VALUE, "spec.backup.repository",
+                                    "\"%s\" holds a space, a quote or one of #=\\", *w);
+        r = add_string(o, "bucket", bucket);
+        if (r >= 0)
+                r = add_string(o, "endpoint", endpoint);
+        if (r >= 0)
+                r = add_string(o, "region", region);
+        if (r >= 0)
+                r = add_string(o, "path", path);
+        if (r >= 0)
+                r = add_string(o, "uri_style", style);
+        if (r >= 0)
+                r = add_bool(o, "verify_tls", verify);
+        if (r >= 0)
+                r = v_secret_ref(spec_member(v, "access_key"), "spec.backup.repository.access_key",
+                                 o, "access_key", e);
+        if (r >= 0)
+                r = v_secret_ref(spec_member(v, "secret_key"), "spec.backup.repository.secret_key",
+                                 o, "secret_key", e);
+        return r;
+}
+
 static int v_repository(const cJSON *backup, cJSON *out, Error *e) {
-        static const char *const known[] = {"type", NULL};
+        static const char *const known[] = {"type",       "bucket",    "endpoint",   "region",
+                                            "path",       "uri_style", "verify_tls", "access_key",
+                                            "secret_key", NULL};
         static const char *const types[] = {"volume", "s3", NULL};
         const cJSON *v = spec_member(backup, "repository"), *f;
         const char *type = "volume";
@@ -791,11 +878,6 @@ static int v_repository(const cJSON *backup, cJSON *out, Error *e) {
                         r = want_enum(f, "spec.backup.repository.type", types, &type, e);
                         if (r < 0)
                                 return r;
-                        if (streq(type, "s3"))
-                                return verr(e, -EOPNOTSUPP, R_NOT_SUPPORTED,
-                                            "spec.backup.repository.type",
-                                            "S3 repositories are not supported yet (use type: "
-                                            "volume)");
                 }
                 r = check_map(v, "spec.backup.repository", known, NULL, NULL, e);
                 if (r < 0)
@@ -804,7 +886,13 @@ static int v_repository(const cJSON *backup, cJSON *out, Error *e) {
         o = cJSON_AddObjectToObject(out, "repository");
         if (!o)
                 return -ENOMEM;
-        return add_string(o, "type", type);
+        r = add_string(o, "type", type);
+        if (r >= 0 && streq(type, "s3"))
+                r = v_s3(v, o, e);
+        else if (r >= 0 && v && cJSON_GetArraySize(v) > (spec_member(v, "type") ? 1 : 0))
+                r = verr(e, -EINVAL, R_INVALID_VALUE, "spec.backup.repository",
+                         "bucket, endpoint and keys are for type: s3");
+        return r;
 }
 
 int pgv_backup(const cJSON *spec, cJSON *out, Error *e) {

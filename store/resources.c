@@ -232,6 +232,31 @@ static int notify_dependents(Store *s, const Document *d, Error *reterr) {
                            0, NULL, reterr);
 }
 
+/* Docker objects are named after project and name, whatever the kind (network
+ * berth-<project>-<name>, volumes <project>-<name>-data-N...): one name, one resource per
+ * project, or two kinds would share a volume. A concurrent twin is caught by the same check in
+ * its own transaction once this one commits (the unique index is per kind). */
+static int check_name_free(Store *s, const Document *d, Error *reterr) {
+        _cleanup_pqclear_ PGresult *res = NULL;
+        int r;
+
+        r = store_query(
+                s,
+                "SELECT kind FROM resources WHERE project = $1 AND name = $2 AND kind <> $3 "
+                "LIMIT 1",
+                3, (const char *const[]){d->project, d->name, kind_to_string(d->kind)}, 0, &res,
+                reterr);
+        if (r < 0)
+                return r;
+        if (PQntuples(res) > 0)
+                return err_setr(
+                        reterr, -EEXIST, "NAME_TAKEN", "metadata.name",
+                        "metadata.name: %s is taken in project %s by a %s (names are unique "
+                        "per project across kinds: Docker objects are named after them)",
+                        d->name, d->project, strempty(store_get(res, 0, 0)));
+        return 0;
+}
+
 int store_resource_apply(Store *s, const Document *d, const char *actor, ApplyOutcome *ret,
                          char *ret_uuid, int64_t *ret_generation, Error *reterr) {
         _cleanup_(doc_texts_release) DocTexts t = {};
@@ -249,6 +274,9 @@ int store_resource_apply(Store *s, const Document *d, const char *actor, ApplyOu
         if (r < 0)
                 return r;
         r = store_tx_begin(s, &tx, reterr);
+        if (r < 0)
+                return r;
+        r = check_name_free(s, d, reterr);
         if (r < 0)
                 return r;
 

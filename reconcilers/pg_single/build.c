@@ -196,25 +196,43 @@ static int render_hba(const PgSingleSpec *spec, const char *gateway, Buf *b) {
 }
 
 static int render_backrest(const PgSingleSpec *spec, Buf *b) {
-        return buf_printf(b,
-                          "# Written by berth from spec.backup.\n"
-                          "[global]\n"
-                          "repo1-path=/var/lib/pgbackrest\n"
-                          "repo1-retention-full-type=time\n"
-                          "repo1-retention-full=%d\n"
-                          "start-fast=y\n"
-                          "compress-type=lz4\n"
-                          "process-max=2\n"
-                          "log-path=/tmp\n"
-                          "log-level-file=off\n"
-                          "log-level-console=info\n"
-                          "lock-path=/tmp/pgbackrest\n"
-                          "\n"
-                          "[%s]\n"
-                          "pg1-path=%s\n"
-                          "pg1-socket-path=/tmp\n"
-                          "pg1-user=postgres\n",
-                          spec->backup.retention_days, PG_STANZA, PG_DATA_DIR);
+        const PgBackupSpec *k = &spec->backup;
+        int r;
+
+        r = buf_printf(b, "# Written by berth from spec.backup.\n[global]\n");
+        /* Keys come from berth secrets through the environment (PGBACKREST_REPO1_S3_KEY...):
+         * this file holds no secret. */
+        if (r >= 0 && k->s3_bucket)
+                r = buf_printf(b,
+                               "repo1-type=s3\n"
+                               "repo1-path=%s\n"
+                               "repo1-s3-bucket=%s\n"
+                               "repo1-s3-endpoint=%s\n"
+                               "repo1-s3-region=%s\n"
+                               "repo1-s3-uri-style=%s\n"
+                               "repo1-storage-verify-tls=%s\n",
+                               k->s3_path, k->s3_bucket, k->s3_endpoint, k->s3_region,
+                               k->s3_uri_style, k->s3_verify_tls ? "y" : "n");
+        else if (r >= 0)
+                r = buf_printf(b, "repo1-path=/var/lib/pgbackrest\n");
+        if (r >= 0)
+                r = buf_printf(b,
+                               "repo1-retention-full-type=time\n"
+                               "repo1-retention-full=%d\n"
+                               "start-fast=y\n"
+                               "compress-type=lz4\n"
+                               "process-max=2\n"
+                               "log-path=/tmp\n"
+                               "log-level-file=off\n"
+                               "log-level-console=info\n"
+                               "lock-path=/tmp/pgbackrest\n"
+                               "\n"
+                               "[%s]\n"
+                               "pg1-path=%s\n"
+                               "pg1-socket-path=/tmp\n"
+                               "pg1-user=postgres\n",
+                               k->retention_days, PG_STANZA, PG_DATA_DIR);
+        return r;
 }
 
 int pg_live_files(const ResourceRef *ref, const PgSingleSpec *spec, unsigned index,
@@ -371,6 +389,15 @@ int pg_container_config(const ResourceRef *ref, const PgSingleSpec *spec, const 
         if (r >= 0)
                 r = container_config_add_secret_file(&c, repl, obs ? obs->replication_version : 0,
                                                      PG_SECRET_REPLICATION);
+        /* pgBackRest's S3 keys, for archive-push (the server's children) and berth's execs. */
+        if (r >= 0 && spec->backup.s3_bucket)
+                r = container_config_add_secret_env(&c, spec->backup.s3_access_key_secret,
+                                                    obs ? obs->s3_access_key_version : 0,
+                                                    "PGBACKREST_REPO1_S3_KEY");
+        if (r >= 0 && spec->backup.s3_bucket)
+                r = container_config_add_secret_env(&c, spec->backup.s3_secret_key_secret,
+                                                    obs ? obs->s3_secret_key_version : 0,
+                                                    "PGBACKREST_REPO1_S3_KEY_SECRET");
         if (r >= 0)
                 r = add_files(ref, spec, index, obs ? obs->gateway : NULL, &c);
         if (r < 0)

@@ -212,16 +212,12 @@ static int observe_backups(DockerClient *docker, const ObservedContainer *primar
                            Error *reterr) {
         _cleanup_(buf_release) Buf out = BUF_INIT(4 * 1024 * 1024), err = BUF_INIT(16 * 1024);
         _cleanup_json_ cJSON *j = NULL;
-        char *const argv[] = {(char *) "setpriv",
-                              (char *) "--reuid=postgres",
-                              (char *) "--regid=postgres",
-                              (char *) "--init-groups",
-                              (char *) "pgbackrest",
-                              (char *) "--config=" PG_BACKREST_CONF_PATH,
-                              (char *) "--stanza=" PG_STANZA,
-                              (char *) "--output=json",
-                              (char *) "info",
-                              NULL};
+        char *const argv[] = {(char *) "setpriv", (char *) "--reuid=postgres",
+                              (char *) "--regid=postgres", (char *) "--init-groups",
+                              (char *) "pgbackrest", (char *) "--config=" PG_BACKREST_CONF_PATH,
+                              (char *) "--stanza=" PG_STANZA, (char *) "--output=json",
+                              /* An unreachable S3 endpoint must not hold a worker for minutes. */
+                              (char *) "--io-timeout=10", (char *) "info", NULL};
         int r, code = -1;
 
         r = docker_exec(docker, primary->id, argv, &out, &err, &code, reterr);
@@ -368,6 +364,12 @@ int pg_observe(DockerClient *docker, Store *store, const ResourceRef *ref, const
         if (r >= 0)
                 r = store_secret_version_or(store, ref->project, repl, PG_SECRET_MISSING,
                                             &o.replication_version, reterr);
+        if (r >= 0 && spec->backup.s3_bucket)
+                r = store_secret_version_or(store, ref->project, spec->backup.s3_access_key_secret,
+                                            PG_SECRET_MISSING, &o.s3_access_key_version, reterr);
+        if (r >= 0 && spec->backup.s3_bucket)
+                r = store_secret_version_or(store, ref->project, spec->backup.s3_secret_key_secret,
+                                            PG_SECRET_MISSING, &o.s3_secret_key_version, reterr);
         if (r < 0)
                 return r;
 

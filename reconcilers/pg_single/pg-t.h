@@ -58,6 +58,7 @@ typedef struct PgObserved {
         char **volumes;              /* names of the volumes labelled with the resource's uuid */
         int64_t password_version;    /* PG_SECRET_MISSING when absent */
         int64_t replication_version; /* the replication role's secret */
+        int64_t s3_access_key_version, s3_secret_key_version; /* S3 repository keys */
         /* pgBackRest's view of the repository (when backups are enabled and the primary runs). */
         bool backup_info;          /* `pgbackrest info` answered */
         bool stanza_exists;        /* the repository is initialised for this database */

@@ -37,6 +37,13 @@ check "host_port with 2 replicas refused" test "$code" = 422
 check "nothing stored" test "$(psql_store main -c "select count(*) from resources where project = '$PROJECT'")" -eq 0
 sleep 1
 check "nothing in Docker" test -z "$(containers)"
+# One name, one resource per project, whatever the kind: Docker objects are named after it.
+code=$(printf 'kind: job\nmetadata: {name: taken, project: %s}\nspec: {image: berth/busybox:latest, command: [true]}\n' "$PROJECT" | api)
+check "a job named taken: 200" test "$code" = 200
+code=$(printf 'kind: docker_service\nmetadata: {name: taken, project: %s}\nspec: {image: berth/busybox:latest}\n' "$PROJECT" | api)
+check "a docker_service of the same name: 409" test "$code" = 409
+check "... NAME_TAKEN naming metadata.name" contains "$(cat "$IT_TMP/body")" '"code":"NAME_TAKEN"'
+check "... and not stored" test "$(psql_store main -c "select count(*) from resources where project = '$PROJECT' and kind = 'docker_service'")" -eq 0
 check "the CLI exits 1 on an API error" bash -c "printf 'kind: nope\nmetadata: {name: x}\nspec: {}\n' | $BERTH_BIN apply -f -; test \$? -eq 1"
 check "the CLI exits 2 on a usage error" bash -c "$BERTH_BIN get a b c d e >/dev/null 2>&1; test \$? -eq 2"
 finish
