@@ -2,8 +2,9 @@
 # All benchmarks in order; the combined markdown goes to stdout and bench/results/<date>.md,
 # progress (stderr) to bench/results/<date>.log.
 #   BENCH_RUNS=5 bash bench/run.sh
-# Knobs: BENCH_RUNS (apply-to-running samples, 5), BENCH_KILLS (heal, 20), BENCH_SERVICES (scale,
-# 200), BENCH_STEADY (scale window s, 60), BENCH_API_RESOURCES (50), BENCH_API_DURATION (10s),
+# Knobs: BENCH_RUNS (apply-to-running and pg-provision samples, 5), BENCH_KILLS (heal, 20),
+# BENCH_SERVICES (scale, 200), BENCH_STEADY (scale window s, 60), BENCH_API_RESOURCES (50),
+# BENCH_API_DURATION (10s), BENCH_PG_SCALE (pg-backup pgbench scale, 70), BENCH_PG_BACKUP_RUNS (3),
 # BENCH_ONLY="heal api" (a subset), BENCH_BUILD (dir with berthd and berth, default build-me).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -11,7 +12,7 @@ mkdir -p "$BENCH_RESULTS"
 stamp=$(date +%Y%m%d-%H%M%S)
 out=$BENCH_RESULTS/$stamp.md
 errlog=$BENCH_RESULTS/$stamp.log
-benches=${BENCH_ONLY:-apply-to-running heal scale api}
+benches=${BENCH_ONLY:-apply-to-running heal scale api pg-provision pg-backup}
 
 {
         echo "# berth benchmarks, $(date -Is)"
