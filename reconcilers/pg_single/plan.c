@@ -131,8 +131,10 @@ static int container_for(PgPass *p, unsigned index, ContainerConfig **ret, Error
 /* Makes node `index` exist, run, and match its config; true when it runs as wanted. */
 static int converge_node(PgPass *p, unsigned index, bool *ret_ok, Error *reterr) {
         const char *role = index == 0 ? PG_ROLE_PRIMARY : PG_ROLE_REPLICA;
-        const ObservedContainer *c = find_node(p->obs, role, index, NULL);
+        const PgNodeObserved *n = NULL;
+        const ObservedContainer *c = find_node(p->obs, role, index, &n);
         ContainerConfig *want = NULL;
+        bool deferred;
         char hash[65], what[96];
         int r;
 
@@ -146,6 +148,10 @@ static int converge_node(PgPass *p, unsigned index, bool *ret_ok, Error *reterr)
                 b_free(want);
                 return r;
         }
+        /* initdb and the first start run without the CPU limit (dev_single's half core doubles
+         * them); the limit follows with docker update once the server answers. */
+        if (!c || !c->config_hash || !streq(c->config_hash, hash))
+                want->nano_cpus = 0;
         if (!c) {
                 requeue(p, REQUEUE_STARTING);
                 p->doing = "creating";
@@ -172,12 +178,16 @@ static int converge_node(PgPass *p, unsigned index, bool *ret_ok, Error *reterr)
                 return plan_add(p->plan, ACTION_CREATE_CONTAINER, want->name, NULL,
                                 "config changed", want);
         }
+        deferred = c->has_resources && c->nano_cpus == 0 && want->nano_cpus != 0 &&
+                   c->memory == want->memory;
         if (is_running(c) && c->has_resources &&
-            (c->nano_cpus != want->nano_cpus || c->memory != want->memory)) {
+            (c->nano_cpus != want->nano_cpus || c->memory != want->memory) &&
+            (!deferred || (n && n->answered))) {
                 /* Docker changes limits of a running container: no restart for a resize. */
-                snprintf(what, sizeof(what), "%.2g CPU, %" PRIi64 " MiB", want->nano_cpus / 1e9,
-                         want->memory >> 20);
-                snprintf(p->plan->operation, sizeof(p->plan->operation), "resize");
+                snprintf(what, sizeof(what), "%.2g CPU, %" PRIi64 " MiB%s", want->nano_cpus / 1e9,
+                         want->memory >> 20, deferred ? ", the CPU limit once started" : "");
+                if (!deferred)
+                        snprintf(p->plan->operation, sizeof(p->plan->operation), "resize");
                 *ret_ok = true;
                 return plan_add(p->plan, ACTION_UPDATE_RESOURCES, c->name, c->id, what, want);
         }
