@@ -4,7 +4,7 @@
 # from their operations' started_at / finished_at; beside `pg_dump -Fc` to a file and `pg_restore`
 # of it into a fresh database, run in the same container (docker exec, so under the same CPU and
 # memory limits) in the same run. MB/s = pg_database_size of the pgbench database / duration
-# (MB = 10^6 bytes). BENCH_PG_BACKUP_RUNS rounds (each: backup, dump, pg_restore, restore); medians.
+# (MB = 10^6 bytes). BENCH_PG_BACKUP_RUNS rounds (each: backup, dump, pg_restore, two restores); medians.
 #   bash bench/pg-backup.sh
 # Knobs: BENCH_PG_SCALE (pgbench scale, 70 ≈ 1.05 GiB), BENCH_PG_BACKUP_RUNS (3), BENCH_PG_PORT
 # (15532), BENCH_PG_PLAN (dev_single), BENCH_PG_IMAGE (berth/postgres:15), BERTH_LOG_LEVEL.
@@ -21,6 +21,10 @@ export BENCH_PG_PORT BENCH_PG_IMAGE BENCH_PG_PLAN BENCH_PG_SCALE BENCH_PG_BACKUP
 
 if ss -Htln "sport = :$BENCH_PG_PORT" | grep -q .; then
         blog "port $BENCH_PG_PORT is in use: set BENCH_PG_PORT"
+        exit 1
+fi
+if ! docker info >/dev/null 2>&1; then
+        blog "Docker is not reachable"
         exit 1
 fi
 if ! docker image inspect "$BENCH_PG_IMAGE" >/dev/null 2>&1; then

@@ -2,7 +2,7 @@
 # pg_single provisioning: POST /api/v1/apply of a dev_single instance with `expose` → `psql -c
 # 'select 1'` through the published 127.0.0.1 port succeeds as the app user with the generated
 # password; beside the floor measured in the same run: `docker run -d` of the same image doing
-# initdb + start (bench/../shared ENVIRONMENT.md "PostgreSQL single"), polled the same way as the
+# initdb + start (the environment notes' "PostgreSQL single" command), polled the same way as the
 # superuser it creates; and that floor again under dev_single's limits (--cpus 0.5 --memory 512m).
 # Fresh volumes every sample (berth: purge + volumes removed; floor: docker rm -f + volume rm).
 # Cases alternate round by round; BENCH_WARMUP (1) rounds are not counted.
@@ -26,6 +26,10 @@ for p in "$BENCH_PG_PORT" "$BENCH_PG_FLOOR_PORT"; do
                 exit 1
         fi
 done
+if ! docker info >/dev/null 2>&1; then
+        blog "Docker is not reachable"
+        exit 1
+fi
 if ! docker image inspect "$BENCH_PG_IMAGE" >/dev/null 2>&1; then
         blog "image $BENCH_PG_IMAGE is missing: images/build.sh postgres"
         exit 1
