@@ -2,6 +2,7 @@
 #include <cjson/cJSON.h>
 
 #include "util/common.h"
+#include "model/spec-read.h"
 #include "model/job.h"
 #include "model/units.h"
 
@@ -33,11 +34,6 @@ void job_spec_release(JobSpec *s) {
         s->from_service = mfree(s->from_service);
 }
 
-static int bad(Error *e, const char *field, const char *what) {
-        return err_setr(e, -EINVAL, "INVALID_SPEC", field, "%s: stored spec is damaged (%s)", field,
-                        what);
-}
-
 int job_spec_from_json(const cJSON *spec, JobSpec *ret, Error *reterr) {
         _cleanup_(job_spec_release) JobSpec s = {0};
         const cJSON *v;
@@ -50,18 +46,18 @@ int job_spec_from_json(const cJSON *spec, JobSpec *ret, Error *reterr) {
         v = cJSON_GetObjectItemCaseSensitive(spec, "from_service");
         if (v && !cJSON_IsNull(v)) {
                 if (!cJSON_IsString(v) || isempty(v->valuestring))
-                        return bad(reterr, "spec.from_service", "not a name");
+                        return spec_damaged(reterr, "spec.from_service", "not a name");
                 s.from_service = b_strdup(v->valuestring);
                 if (!s.from_service)
                         return -ENOMEM;
         }
         if (!s.container.image && !s.from_service)
-                return bad(reterr, "spec.image", "missing");
+                return spec_damaged(reterr, "spec.image", "missing");
         s.timeout = JOB_TIMEOUT_DEFAULT;
         v = cJSON_GetObjectItemCaseSensitive(spec, "timeout");
         if (v && (!cJSON_IsString(v) || duration_parse(v->valuestring, &s.timeout) < 0 ||
                   s.timeout == 0))
-                return bad(reterr, "spec.timeout", "not a duration");
+                return spec_damaged(reterr, "spec.timeout", "not a duration");
         *ret = s;
         s = (JobSpec){0};
         return 0;

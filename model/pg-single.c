@@ -2,6 +2,7 @@
 #include <cjson/cJSON.h>
 
 #include "util/common.h"
+#include "model/spec-read.h"
 #include "model/json-util.h"
 #include "model/pg-parameters.h"
 #include "model/pg-single.h"
@@ -58,43 +59,15 @@ void pg_single_spec_release(PgSingleSpec *s) {
         pg_action_release(&s->restore_target);
 }
 
-static int bad(Error *e, const char *field, const char *what) {
-        return err_setr(e, -EINVAL, "INVALID_SPEC", field, "%s: stored spec is damaged (%s)", field,
-                        what);
-}
-
-static const cJSON *member(const cJSON *o, const char *key) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-        return cJSON_IsNull(v) ? NULL : v;
-}
-
-static int get_string(const cJSON *o, const char *key, const char *field, const char *def,
-                      char **ret, Error *e) {
-        const cJSON *v = member(o, key);
-        const char *s = def;
-
-        *ret = NULL;
-        if (v) {
-                if (!cJSON_IsString(v))
-                        return bad(e, field, "not a string");
-                s = v->valuestring;
-        }
-        if (!s)
-                return 0;
-        *ret = b_strdup(s);
-        return *ret ? 0 : -ENOMEM;
-}
-
 static int get_int64(const cJSON *o, const char *key, const char *field, int64_t def, int64_t *ret,
                      Error *e) {
-        const cJSON *v = member(o, key);
+        const cJSON *v = spec_member(o, key);
 
         *ret = def;
         if (!v)
                 return 0;
         if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9e15)
-                return bad(e, field, "not a non-negative integer");
+                return spec_damaged(e, field, "not a non-negative integer");
         *ret = (int64_t) v->valuedouble;
         return 0;
 }
@@ -108,34 +81,9 @@ static int get_int(const cJSON *o, const char *key, const char *field, int def, 
         if (r < 0)
                 return r;
         if (v > INT32_MAX)
-                return bad(e, field, "out of range");
+                return spec_damaged(e, field, "out of range");
         *ret = (int) v;
         return 0;
-}
-
-static int get_bool(const cJSON *o, const char *key, const char *field, bool def, bool *ret,
-                    Error *e) {
-        const cJSON *v = member(o, key);
-
-        *ret = def;
-        if (!v)
-                return 0;
-        if (!cJSON_IsBool(v))
-                return bad(e, field, "not a boolean");
-        *ret = cJSON_IsTrue(v);
-        return 0;
-}
-
-static const cJSON *get_map(const cJSON *o, const char *key, const char *field, int *ret_r,
-                            Error *e) {
-        const cJSON *v = member(o, key);
-
-        *ret_r = 0;
-        if (v && !cJSON_IsObject(v)) {
-                *ret_r = bad(e, field, "not a map");
-                return NULL;
-        }
-        return v;
 }
 
 static int parameter_cmp(const void *a, const void *b) {
@@ -147,7 +95,7 @@ static int get_parameters(const cJSON *spec, PgSingleSpec *s, Error *e) {
         size_t n;
         int r;
 
-        params = get_map(spec, "parameters", "spec.parameters", &r, e);
+        params = spec_get_map(spec, "parameters", "spec.parameters", &r, e);
         if (r < 0 || !params)
                 return r;
         n = (size_t) cJSON_GetArraySize(params);
@@ -161,7 +109,7 @@ static int get_parameters(const cJSON *spec, PgSingleSpec *s, Error *e) {
                 const PgParamInfo *info;
 
                 if (!cJSON_IsString(it) || !it->string)
-                        return bad(e, "spec.parameters", "value not a string");
+                        return spec_damaged(e, "spec.parameters", "value not a string");
                 p->name = b_strdup(it->string);
                 p->value = b_strdup(it->valuestring);
                 s->n_parameters++;
@@ -178,16 +126,16 @@ static int get_parameters(const cJSON *spec, PgSingleSpec *s, Error *e) {
 }
 
 static int get_allow(const cJSON *spec, PgSingleSpec *s, Error *e) {
-        const cJSON *allow = member(spec, "allow"), *it;
+        const cJSON *allow = spec_member(spec, "allow"), *it;
         int r;
 
         if (!allow)
                 return 0;
         if (!cJSON_IsArray(allow))
-                return bad(e, "spec.allow", "not a list");
+                return spec_damaged(e, "spec.allow", "not a list");
         cJSON_ArrayForEach(it, allow) {
                 if (!cJSON_IsString(it))
-                        return bad(e, "spec.allow", "item not a string");
+                        return spec_damaged(e, "spec.allow", "item not a string");
                 /* Validation wrote networks as a.b.c.d/n or IPv6/n, services as DNS labels. */
                 if (strchr(it->valuestring, '/'))
                         r = strv_push(&s->allow_cidrs, it->valuestring);
@@ -203,35 +151,35 @@ static int get_password(const cJSON *spec, PgSingleSpec *s, Error *e) {
         const cJSON *pw;
         int r;
 
-        pw = get_map(spec, "password", "spec.password", &r, e);
+        pw = spec_get_map(spec, "password", "spec.password", &r, e);
         if (r < 0)
                 return r;
         if (!pw)
-                return bad(e, "spec.password", "missing");
-        r = get_string(pw, "secret", "spec.password.secret", NULL, &s->password_secret, e);
+                return spec_damaged(e, "spec.password", "missing");
+        r = spec_get_string(pw, "secret", "spec.password.secret", NULL, &s->password_secret, e);
         if (r < 0)
                 return r;
         if (!s->password_secret)
-                return bad(e, "spec.password.secret", "missing");
-        return get_bool(pw, "generated", "spec.password.generated", false, &s->password_generated,
-                        e);
+                return spec_damaged(e, "spec.password.secret", "missing");
+        return spec_get_bool(pw, "generated", "spec.password.generated", false,
+                             &s->password_generated, e);
 }
 
 static int get_resources(const cJSON *spec, PgSingleSpec *s, Error *e) {
         const cJSON *res, *storage, *v;
         int r;
 
-        res = get_map(spec, "resources", "spec.resources", &r, e);
+        res = spec_get_map(spec, "resources", "spec.resources", &r, e);
         if (r < 0)
                 return r;
-        v = member(res, "cpu");
+        v = spec_member(res, "cpu");
         if (v && (!cJSON_IsNumber(v) || v->valuedouble < 0))
-                return bad(e, "spec.resources.cpu", "not a number");
+                return spec_damaged(e, "spec.resources.cpu", "not a number");
         s->cpu = v ? v->valuedouble : 0;
         r = get_int64(res, "memory", "spec.resources.memory", 0, &s->memory, e);
         if (r < 0)
                 return r;
-        storage = get_map(spec, "storage", "spec.storage", &r, e);
+        storage = spec_get_map(spec, "storage", "spec.storage", &r, e);
         if (r < 0)
                 return r;
         return get_int64(storage, "size", "spec.storage.size", 0, &s->storage_size, e);
@@ -241,14 +189,15 @@ static int get_expose(const cJSON *spec, PgSingleSpec *s, Error *e) {
         const cJSON *ex;
         int r;
 
-        ex = get_map(spec, "expose", "spec.expose", &r, e);
+        ex = spec_get_map(spec, "expose", "spec.expose", &r, e);
         if (r < 0 || !ex)
                 return r;
         r = get_int(ex, "host_port", "spec.expose.host_port", 0, &s->expose_port, e);
         if (r >= 0 && (s->expose_port < 1 || s->expose_port > 65535))
-                r = bad(e, "spec.expose.host_port", "not a port");
+                r = spec_damaged(e, "spec.expose.host_port", "not a port");
         if (r >= 0)
-                r = get_string(ex, "bind", "spec.expose.bind", "127.0.0.1", &s->expose_bind, e);
+                r = spec_get_string(ex, "bind", "spec.expose.bind", "127.0.0.1", &s->expose_bind,
+                                    e);
         return r;
 }
 
@@ -257,7 +206,7 @@ static int get_lag(const cJSON *spec, PgSingleSpec *s, Error *e) {
         int64_t seconds;
         int r;
 
-        lag = get_map(spec, "max_replication_lag", "spec.max_replication_lag", &r, e);
+        lag = spec_get_map(spec, "max_replication_lag", "spec.max_replication_lag", &r, e);
         if (r < 0)
                 return r;
         if (!lag) {
@@ -270,41 +219,42 @@ static int get_lag(const cJSON *spec, PgSingleSpec *s, Error *e) {
         if (r < 0)
                 return r;
         if (seconds > 86400)
-                return bad(e, "spec.max_replication_lag.seconds", "out of range");
+                return spec_damaged(e, "spec.max_replication_lag.seconds", "out of range");
         s->max_lag_seconds = (usec_t) seconds * USEC_PER_SEC;
         return 0;
 }
 
 static int get_s3(const cJSON *backup, PgBackupSpec *b, Error *e) {
-        const cJSON *repo = member(backup, "repository");
+        const cJSON *repo = spec_member(backup, "repository");
         int r;
 
-        if (!repo || !member(repo, "bucket"))
+        if (!repo || !spec_member(repo, "bucket"))
                 return 0;
-        r = get_string(repo, "bucket", "spec.backup.repository.bucket", NULL, &b->s3_bucket, e);
+        r = spec_get_string(repo, "bucket", "spec.backup.repository.bucket", NULL, &b->s3_bucket,
+                            e);
         if (r >= 0)
-                r = get_string(repo, "endpoint", "spec.backup.repository.endpoint", NULL,
-                               &b->s3_endpoint, e);
+                r = spec_get_string(repo, "endpoint", "spec.backup.repository.endpoint", NULL,
+                                    &b->s3_endpoint, e);
         if (r >= 0)
-                r = get_string(repo, "region", "spec.backup.repository.region", "us-east-1",
-                               &b->s3_region, e);
+                r = spec_get_string(repo, "region", "spec.backup.repository.region", "us-east-1",
+                                    &b->s3_region, e);
         if (r >= 0)
-                r = get_string(repo, "path", "spec.backup.repository.path", "/pgbackrest",
-                               &b->s3_path, e);
+                r = spec_get_string(repo, "path", "spec.backup.repository.path", "/pgbackrest",
+                                    &b->s3_path, e);
         if (r >= 0)
-                r = get_string(repo, "uri_style", "spec.backup.repository.uri_style", "path",
-                               &b->s3_uri_style, e);
+                r = spec_get_string(repo, "uri_style", "spec.backup.repository.uri_style", "path",
+                                    &b->s3_uri_style, e);
         if (r >= 0)
-                r = get_bool(repo, "verify_tls", "spec.backup.repository.verify_tls", true,
-                             &b->s3_verify_tls, e);
+                r = spec_get_bool(repo, "verify_tls", "spec.backup.repository.verify_tls", true,
+                                  &b->s3_verify_tls, e);
         if (r >= 0)
-                r = get_string(member(repo, "access_key"), "secret",
-                               "spec.backup.repository.access_key", NULL, &b->s3_access_key_secret,
-                               e);
+                r = spec_get_string(spec_member(repo, "access_key"), "secret",
+                                    "spec.backup.repository.access_key", NULL,
+                                    &b->s3_access_key_secret, e);
         if (r >= 0)
-                r = get_string(member(repo, "secret_key"), "secret",
-                               "spec.backup.repository.secret_key", NULL, &b->s3_secret_key_secret,
-                               e);
+                r = spec_get_string(spec_member(repo, "secret_key"), "secret",
+                                    "spec.backup.repository.secret_key", NULL,
+                                    &b->s3_secret_key_secret, e);
         return r;
 }
 
@@ -312,18 +262,18 @@ static int get_backup(const cJSON *spec, PgSingleSpec *s, Error *e) {
         const cJSON *b;
         int r;
 
-        b = get_map(spec, "backup", "spec.backup", &r, e);
+        b = spec_get_map(spec, "backup", "spec.backup", &r, e);
         if (r < 0)
                 return r;
-        r = get_bool(b, "enabled", "spec.backup.enabled", false, &s->backup.enabled, e);
+        r = spec_get_bool(b, "enabled", "spec.backup.enabled", false, &s->backup.enabled, e);
         if (r >= 0)
-                r = get_string(b, "schedule", "spec.backup.schedule", "daily", &s->backup.schedule,
-                               e);
+                r = spec_get_string(b, "schedule", "spec.backup.schedule", "daily",
+                                    &s->backup.schedule, e);
         if (r >= 0)
                 r = get_int(b, "retention_days", "spec.backup.retention_days",
                             PG_DEFAULT_RETENTION_DAYS, &s->backup.retention_days, e);
         if (r >= 0)
-                r = get_bool(b, "pitr", "spec.backup.pitr", false, &s->backup.pitr, e);
+                r = spec_get_bool(b, "pitr", "spec.backup.pitr", false, &s->backup.pitr, e);
         if (r >= 0)
                 r = get_s3(b, &s->backup, e);
         return r;
@@ -334,10 +284,10 @@ static int get_restore_from(const cJSON *spec, PgSingleSpec *s, Error *e) {
         const cJSON *m;
         int r;
 
-        m = get_map(spec, "restore_from", "spec.restore_from", &r, e);
+        m = spec_get_map(spec, "restore_from", "spec.restore_from", &r, e);
         if (!m)
                 return r;
-        r = get_string(m, "name", "spec.restore_from.name", NULL, &s->restore_from, e);
+        r = spec_get_string(m, "name", "spec.restore_from.name", NULL, &s->restore_from, e);
         if (r < 0)
                 return r;
         target = cJSON_Duplicate(m, true);
@@ -351,13 +301,14 @@ static int get_maintenance(const cJSON *spec, PgSingleSpec *s, Error *e) {
         const cJSON *m;
         int r;
 
-        m = get_map(spec, "maintenance", "spec.maintenance", &r, e);
+        m = spec_get_map(spec, "maintenance", "spec.maintenance", &r, e);
         if (r < 0 || !m)
                 return r;
-        r = get_string(m, "window", "spec.maintenance.window", NULL, &s->maintenance.window, e);
+        r = spec_get_string(m, "window", "spec.maintenance.window", NULL, &s->maintenance.window,
+                            e);
         if (r >= 0)
-                r = get_string(m, "vacuum_analyze", "spec.maintenance.vacuum_analyze", NULL,
-                               &s->maintenance.vacuum_analyze, e);
+                r = spec_get_string(m, "vacuum_analyze", "spec.maintenance.vacuum_analyze", NULL,
+                                    &s->maintenance.vacuum_analyze, e);
         return r;
 }
 
@@ -368,25 +319,26 @@ int pg_single_spec_from_json(const cJSON *spec, PgSingleSpec *ret, Error *reterr
 
         assert_return(ret, -EINVAL);
         if (!cJSON_IsObject(spec))
-                return bad(reterr, "spec", "not a map");
+                return spec_damaged(reterr, "spec", "not a map");
 
-        r = get_string(spec, "version", "spec.version", PG_DEFAULT_VERSION, &s.version, reterr);
+        r = spec_get_string(spec, "version", "spec.version", PG_DEFAULT_VERSION, &s.version,
+                            reterr);
         if (r < 0)
                 return r;
         (void) snprintf(def_image, sizeof(def_image), "berth/postgres:%s", s.version);
-        r = get_string(spec, "image", "spec.image", def_image, &s.image, reterr);
+        r = spec_get_string(spec, "image", "spec.image", def_image, &s.image, reterr);
         if (r >= 0)
-                r = get_string(spec, "plan", "spec.plan", NULL, &s.plan, reterr);
+                r = spec_get_string(spec, "plan", "spec.plan", NULL, &s.plan, reterr);
         if (r >= 0)
                 r = get_resources(spec, &s, reterr);
         if (r >= 0)
-                r = get_string(spec, "initial_db_name", "spec.initial_db_name", NULL,
-                               &s.initial_db_name, reterr);
+                r = spec_get_string(spec, "initial_db_name", "spec.initial_db_name", NULL,
+                                    &s.initial_db_name, reterr);
         if (r >= 0 && !s.initial_db_name)
-                r = bad(reterr, "spec.initial_db_name", "missing");
+                r = spec_damaged(reterr, "spec.initial_db_name", "missing");
         if (r >= 0)
-                r = get_string(spec, "initial_user", "spec.initial_user", "app", &s.initial_user,
-                               reterr);
+                r = spec_get_string(spec, "initial_user", "spec.initial_user", "app",
+                                    &s.initial_user, reterr);
         if (r >= 0)
                 r = get_password(spec, &s, reterr);
         if (r >= 0)
@@ -394,15 +346,15 @@ int pg_single_spec_from_json(const cJSON *spec, PgSingleSpec *ret, Error *reterr
         if (r >= 0)
                 r = get_allow(spec, &s, reterr);
         if (r >= 0)
-                r = get_bool(spec, "allow_public", "spec.allow_public", false, &s.allow_public,
-                             reterr);
+                r = spec_get_bool(spec, "allow_public", "spec.allow_public", false, &s.allow_public,
+                                  reterr);
         if (r >= 0)
                 r = get_expose(spec, &s, reterr);
         if (r >= 0)
                 r = get_int(spec, "read_replicas", "spec.read_replicas", 0, &s.read_replicas,
                             reterr);
         if (r >= 0 && s.read_replicas > PG_MAX_READ_REPLICAS)
-                r = bad(reterr, "spec.read_replicas", "out of range");
+                r = spec_damaged(reterr, "spec.read_replicas", "out of range");
         if (r >= 0)
                 r = get_lag(spec, &s, reterr);
         if (r >= 0)
@@ -410,7 +362,7 @@ int pg_single_spec_from_json(const cJSON *spec, PgSingleSpec *ret, Error *reterr
         if (r >= 0)
                 r = get_maintenance(spec, &s, reterr);
         if (r >= 0)
-                r = get_bool(spec, "paused", "spec.paused", false, &s.paused, reterr);
+                r = spec_get_bool(spec, "paused", "spec.paused", false, &s.paused, reterr);
         if (r >= 0)
                 r = get_restore_from(spec, &s, reterr);
         if (r < 0)
