@@ -31,7 +31,7 @@
 /* Resources of project $1, not being deleted, whose spec.secrets has an entry {secret: $2}. */
 #define SQL_USERS_OF_SECRET                                                                        \
         "FROM resources WHERE project = $1 AND NOT deleting "                                      \
-        "AND jsonb_path_exists(spec::jsonb, '$.secrets.* ? (@.secret == $n)', "                    \
+        "AND jsonb_path_exists(spec::jsonb, '$.** ? (@.secret == $n)', "                           \
         "jsonb_build_object('n', $2::text))"
 
 #define AAD_MAX  (2 * NAME_MAX_LEN + 2) /* "project/name" */

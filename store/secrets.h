@@ -40,9 +40,10 @@ const char *secret_set_outcome_to_string(SecretSetOutcome o);
  * only when the value differs from the stored one (compared after decrypting it; a stored value
  * that no longer decrypts counts as different). Writes an audit row "secret_set" {project, name,
  * version, outcome} with actor, never the value. On created/updated, NOTIFYs STORE_CHANNEL_SPEC
- * with the uuid of every resource of the project (not being deleted) whose spec.secrets
- * references the secret, so the controller re-reconciles them and they roll. One transaction
- * (the caller's when one is open). Returns the SecretSetOutcome (>= 0); ret_version may be NULL. */
+ * with the uuid of every resource of the project (not being deleted) whose spec names the
+ * secret ({secret: NAME} anywhere: spec.secrets, a database's password, its backup keys), so the
+ * controller re-reconciles them and they roll. One transaction (the caller's when one is open).
+ * Returns the SecretSetOutcome (>= 0); ret_version may be NULL. */
 int store_secret_set(Store *s, const SecretBox *box, const char *project, const char *name,
                      const void *value, size_t n, const char *actor, int64_t *ret_version,
                      Error *reterr) _warn_unused_result_;
@@ -53,8 +54,8 @@ int store_secret_list(Store *s, const char *project, cJSON **ret,
                       Error *reterr) _warn_unused_result_;
 
 /* Deletes project/name. -EBUSY SECRET_IN_USE, naming one such resource, while a stored resource
- * (not being deleted) references it in spec.secrets: a spec never points at a missing secret
- * because of a delete. -ENOENT when absent. Audited ("secret_delete"). */
+ * (not being deleted) names it in its spec ({secret: NAME} anywhere): a spec never points at a
+ * missing secret because of a delete. -ENOENT when absent. Audited ("secret_delete"). */
 int store_secret_delete(Store *s, const char *project, const char *name, const char *actor,
                         Error *reterr) _warn_unused_result_;
 

@@ -18,7 +18,6 @@
 #define REQUEUE_RUNNING      (30 * USEC_PER_SEC)   /* refresh lag, size and connections */
 #define REQUEUE_AFTER_RELOAD (500 * USEC_PER_MSEC) /* read pending_restart after a reload */
 #define REQUEST_POLL         (2 * USEC_PER_SEC)    /* a queued action waits for a running one */
-#define REQUEUE_SECRET_WAIT  (5 * USEC_PER_SEC)    /* a secret the user must create: look again */
 #define FULL_BACKUP_EVERY    ((usec_t) 7 * 24 * 3600 * USEC_PER_SEC) /* auto: a full one a week */
 
 typedef struct PgPass {
@@ -943,7 +942,6 @@ static int plan_foundations(PgPass *p, bool *ret_wait) {
                         say(p, PHASE_FAILED,
                             "secret %s does not exist (create it: berth secret set %s)",
                             p->spec->password_secret, p->spec->password_secret);
-                        requeue(p, REQUEUE_SECRET_WAIT);
                         *ret_wait = true;
                         return 0;
                 }
@@ -963,7 +961,6 @@ static int plan_foundations(PgPass *p, bool *ret_wait) {
                     "secret %s (a key of the S3 backup repository) does not exist (create it: "
                     "berth secret set %s)",
                     k, k);
-                requeue(p, REQUEUE_SECRET_WAIT);
                 *ret_wait = true;
                 return 0;
         }
